@@ -1,0 +1,168 @@
+"""Command-line adapter: `python -m bot ask|console|kb|run|sync`.
+
+The ask/console/kb paths import nothing from discord.py, so they start fast and work on a
+machine with no Discord token at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from pydantic import ValidationError
+
+from bot.core.answers import Answer
+from bot.core.loader import KnowledgeError, load_knowledge
+from bot.core.store import StoreError
+from bot.logs import configure_logging
+from bot.settings import Settings
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """An error to report as one line on stderr, with an exit status."""
+
+    def __init__(self, message: str, status: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def format_answer(answer: Answer) -> str:
+    """Human-readable answer: the text, then each excerpt quoted with where it stands."""
+    lines = [answer.answer]
+    for cit in answer.citations:
+        who = f"{cit.speaker}, " if cit.speaker else ""
+        lines.append(f"  \u201c{cit.excerpt}\u201d \u2014 {who}{cit.location}, {cit.source}")
+    if answer.suggestions:
+        lines.append("You could ask:")
+        lines.extend(f"  - {s}" for s in answer.suggestions)
+    if answer.answered:
+        lines.append(f"(confidence {answer.confidence:.2f}; entry {answer.entry_id})")
+    return "\n".join(lines)
+
+
+def _dump(answer: Answer) -> str:
+    return json.dumps(answer.contract(), ensure_ascii=False)
+
+
+async def _ask(settings: Settings, args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    from bot.core.assistant import Assistant
+
+    assistant = await Assistant.start(settings)
+    try:
+        if args.jsonl:
+            for line in stdin:
+                question = line.rstrip("\n")
+                result = await assistant.ask(question, args.guild)
+                stdout.write(_dump(result.answer) + "\n")
+                stdout.flush()
+            return EXIT_OK
+        if not args.question:
+            raise CliError('no question given: python -m bot ask "Who attended the meeting?"', EXIT_USAGE)
+        question = " ".join(args.question)
+        result = await assistant.ask(question, args.guild)
+        stdout.write((_dump(result.answer) if args.json else format_answer(result.answer)) + "\n")
+        return EXIT_OK
+    finally:
+        await assistant.close()
+
+
+async def _console(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
+    from bot.core.assistant import Assistant
+
+    assistant = await Assistant.start(settings)
+    stdout.write(
+        "Ask about the U.S.\u2013Japan 2+2 meeting of January 11, 2023. Empty line or Ctrl-D quits.\n"
+    )
+    try:
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "you> ")
+            except EOFError:
+                break
+            if not line.strip():
+                break
+            result = await assistant.ask(line, args.guild)
+            stdout.write("bot> " + format_answer(result.answer).replace("\n", "\n     ") + "\n")
+            stdout.flush()
+    finally:
+        await assistant.close()
+    return EXIT_OK
+
+
+def _kb(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
+    kb = load_knowledge(settings.knowledge_dir)
+    stats = kb.stats()
+    if args.kb_command == "validate":
+        stdout.write(f"knowledge base OK: {', '.join(f'{v} {k}' for k, v in stats.items())}\n")
+    else:
+        stdout.write(json.dumps(stats, indent=2) + "\n")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Q&A bot for the January 2023 U.S.-Japan 2+2 meeting."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer one question (or many with --jsonl)")
+    ask.add_argument("question", nargs="*", help="the question")
+    mode = ask.add_mutually_exclusive_group()
+    mode.add_argument("--json", action="store_true", help="print the answer contract as one JSON object")
+    mode.add_argument(
+        "--jsonl", action="store_true", help="read one question per stdin line, write JSON lines"
+    )
+    ask.add_argument("--guild", type=int, default=None, help="also use this server's entries")
+
+    console = sub.add_parser("console", help="interactive local chat")
+    console.add_argument("--guild", type=int, default=None, help="also use this server's entries")
+
+    kb = sub.add_parser("kb", help="knowledge-base tools")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    kb_sub.add_parser("validate", help="check every file; print counts or every problem")
+    kb_sub.add_parser("stats", help="print counts as JSON")
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> int:
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        sys.stderr.write(f"error: invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}\n")
+        return EXIT_USAGE
+    # Only the long-running bot logs at INFO by default; one-shot commands keep stderr quiet.
+    level = settings.log_level.upper()
+    configure_logging(level if args.command in {"run", "sync"} or level == "DEBUG" else "WARNING")
+    try:
+        if args.command == "ask":
+            return asyncio.run(_ask(settings, args, stdin, stdout))
+        if args.command == "console":
+            return asyncio.run(_console(settings, args, stdout))
+        if args.command == "kb":
+            return _kb(settings, args, stdout)
+        raise CliError(f"unknown command {args.command}", EXIT_USAGE)
+    except KnowledgeError as exc:
+        sys.stderr.write(f"error: the knowledge base is invalid ({len(exc.problems)} problem(s)):\n")
+        for problem in exc.problems:
+            sys.stderr.write(f"  {problem}\n")
+        return EXIT_ERROR
+    except StoreError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_ERROR
+    except CliError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return exc.status
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,1 @@
+"""The answering core. Nothing in this package imports discord.py."""

@@ -1,0 +1,83 @@
+"""The core application: curated knowledge, the answer index and the store, started together.
+
+Adapters (CLI, Discord) hold one `Assistant`. Loading and indexing the knowledge base is CPU
+work, so it runs in a worker thread and never blocks an event loop that is already serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from bot.core.answers import Answer, AnswerService
+from bot.core.loader import KnowledgeBase, load_knowledge
+from bot.core.models import Scope
+from bot.core.store import Store, StoreError
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AskResult:
+    answer: Answer
+    #: Row id of the question in the store's log (None when the store could not record it).
+    question_id: int | None
+
+
+class Assistant:
+    def __init__(self, settings: Settings, kb: KnowledgeBase, service: AnswerService, store: Store) -> None:
+        self.settings = settings
+        self.kb = kb
+        self.service = service
+        self.store = store
+
+    @classmethod
+    async def start(cls, settings: Settings, *, read_only: bool = False) -> Assistant:
+        kb = await asyncio.to_thread(load_knowledge, settings.knowledge_dir)
+        service = await asyncio.to_thread(
+            AnswerService,
+            kb,
+            answer_threshold=settings.answer_threshold,
+            suggestion_threshold=settings.suggestion_threshold,
+            max_suggestions=settings.max_suggestions,
+        )
+        store = await Store.open(
+            settings.database, busy_timeout=settings.db_busy_timeout, read_only=read_only
+        )
+        try:
+            if not read_only:
+                report = await store.seed_base(kb.entries)
+                log.info("knowledge base synced to the store: %s", report)
+            guild_entries = [s for s in await store.all_active_entries() if s.scope is not None]
+        except BaseException:
+            await store.close()
+            raise
+        for stored in guild_entries:
+            assert stored.scope is not None
+            service.upsert_entry(stored.scope, stored.entry)
+        return cls(settings, kb, service, store)
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    async def ask(
+        self, question: str, scope: Scope = None, *, channel_id: int | None = None, user_id: int | None = None
+    ) -> AskResult:
+        answer = self.service.answer(question, scope)
+        question_id: int | None = None
+        try:
+            question_id = await self.store.log_question(
+                scope,
+                channel_id,
+                user_id,
+                question[:2000],
+                answer.answered,
+                answer.entry_id,
+                answer.confidence,
+            )
+        except StoreError as exc:
+            # Answering matters more than the log: a busy or read-only store must not cost an answer.
+            log.warning("could not log the question: %s", exc)
+        return AskResult(answer, question_id)

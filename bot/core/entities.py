@@ -1,0 +1,128 @@
+"""Recognising people, places and things in a question, with typo tolerance.
+
+"blinkn", "Secretary Blinken" and "the US secretary of state" all resolve to one entity id, so
+the matcher can prefer entries about that entity, and a question about someone the source does
+not mention ("What did Scholz say?") can be recognised and declined instead of answered about
+someone else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.core.models import Entity
+from bot.core.text import QUESTION_WORDS, STOP_WORDS, cased_tokens
+
+#: Below this length an alias must match exactly: "US" is not a typo of "UN".
+MIN_FUZZY_CHARS = 4
+#: rapidfuzz ratio (0..100) needed to accept a misspelt name.
+FUZZY_CUTOFF = 82.0
+
+
+@dataclass(frozen=True)
+class Mention:
+    entity_id: str
+    start: int  # token offsets in the question
+    end: int
+    score: float  # 1.0 exact, lower for a fuzzy match
+    in_source: bool
+
+
+@dataclass(frozen=True)
+class _Alias:
+    key: str  # normalised, lower case
+    entity_id: str
+    #: Short all-caps aliases ("US", "UN") only match when written in capitals,
+    #: so the pronoun "us" is not the United States.
+    case_sensitive: bool
+
+
+class EntityLexicon:
+    def __init__(self, entities: Iterable[Entity]) -> None:
+        self.entities: dict[str, Entity] = {}
+        self._aliases: dict[str, list[_Alias]] = {}
+        self._by_len: dict[int, list[str]] = {}
+        for entity in entities:
+            self.add(entity)
+
+    def add(self, entity: Entity) -> None:
+        self.entities[entity.id] = entity
+        for form in entity.surface_forms():
+            toks = cased_tokens(form)
+            if not toks:
+                continue
+            key = " ".join(t.lower() for t in toks)
+            case_sensitive = len(toks) == 1 and len(toks[0]) <= 3 and toks[0].isupper()
+            self._aliases.setdefault(key, []).append(_Alias(key, entity.id, case_sensitive))
+            keys = self._by_len.setdefault(len(toks), [])
+            if key not in keys:
+                keys.append(key)
+        self._max_n = max(self._by_len, default=1)
+
+    def __contains__(self, entity_id: object) -> bool:
+        return entity_id in self.entities
+
+    def get(self, entity_id: str) -> Entity | None:
+        return self.entities.get(entity_id)
+
+    def recognize(self, text: str, vocabulary: frozenset[str] | set[str] = frozenset()) -> list[Mention]:
+        """Entity mentions in `text`, longest match first, non-overlapping.
+
+        A token that is a known word of the knowledge base (`vocabulary`) is never bent into a
+        fuzzy name match: "state" stays "state", it does not become "Tate".
+        """
+        cased = cased_tokens(text)
+        return self.recognize_tokens(cased, vocabulary)
+
+    def recognize_tokens(self, cased: Sequence[str], vocabulary: frozenset[str] | set[str]) -> list[Mention]:
+        lower = [t.lower() for t in cased]
+        taken = [False] * len(lower)
+        mentions: list[Mention] = []
+        for n in range(min(self._max_n, len(lower)), 0, -1):
+            keys = self._by_len.get(n)
+            if not keys:
+                continue
+            for i in range(len(lower) - n + 1):
+                if any(taken[i : i + n]):
+                    continue
+                gram = " ".join(lower[i : i + n])
+                found = self._exact(gram, cased[i : i + n])
+                if found is None and self._fuzzy_allowed(lower[i : i + n], vocabulary):
+                    found = self._fuzzy(gram, keys)
+                if found is None:
+                    continue
+                entity_id, score = found
+                for k in range(i, i + n):
+                    taken[k] = True
+                mentions.append(Mention(entity_id, i, i + n, score, self.entities[entity_id].in_source))
+        mentions.sort(key=lambda m: m.start)
+        return mentions
+
+    def _exact(self, gram: str, cased: Sequence[str]) -> tuple[str, float] | None:
+        for alias in self._aliases.get(gram, ()):
+            if alias.case_sensitive and not cased[0].isupper():
+                continue
+            return alias.entity_id, 1.0
+        return None
+
+    @staticmethod
+    def _fuzzy_allowed(tokens: Sequence[str], vocabulary: frozenset[str] | set[str]) -> bool:
+        if tokens[0] in STOP_WORDS or tokens[-1] in STOP_WORDS:
+            return False
+        if any(t in QUESTION_WORDS for t in tokens) or sum(map(len, tokens)) < MIN_FUZZY_CHARS:
+            return False
+        # A typo is a word the knowledge base does not know; known words are not bent into names.
+        return any(t not in vocabulary for t in tokens)
+
+    def _fuzzy(self, gram: str, keys: list[str]) -> tuple[str, float] | None:
+        best = process.extractOne(gram, keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        if best is None:
+            return None
+        key = best[0]
+        aliases = [a for a in self._aliases[key] if not a.case_sensitive and len(key) >= MIN_FUZZY_CHARS]
+        if not aliases:
+            return None
+        return aliases[0].entity_id, float(best[1]) / 100.0

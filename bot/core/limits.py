@@ -1,0 +1,21 @@
+"""Content limits: the one place that says how long a question or an entry may be.
+
+Discord's own rendering limits live with the Discord adapter (`bot.discord_app.render`).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Longest question the answer service will read; longer input is refused politely.
+MAX_QUESTION_CHARS: Final = 2000
+#: Slash-command option limit for /ask (Discord enforces it client-side too).
+MAX_ASK_OPTION_CHARS: Final = 300
+#: Moderator-written entries.
+MAX_PHRASING_CHARS: Final = 300
+MAX_ANSWER_CHARS: Final = 1500
+MAX_PHRASINGS: Final = 10
+MAX_EXCERPTS: Final = 5
+MAX_EXCERPT_CHARS: Final = 1000
+#: Size cap for an imported YAML file, in bytes.
+MAX_IMPORT_BYTES: Final = 256 * 1024

@@ -1,0 +1,249 @@
+"""Loading and validating the curated knowledge base from `knowledge/`.
+
+Layout:
+    knowledge/sources/<id>.yaml   source metadata; `text_file` names the verbatim text beside it
+    knowledge/entities.yaml       {entities: [...]} people, countries, organisations, places
+    knowledge/quotes.yaml         {quotes: [...]}   every direct quotation, attributed
+    knowledge/entries/*.yaml      {entries: [...]}  Q&A entries, one file per topic
+
+Validation is all-or-nothing: every problem in every file is collected, then loading fails
+with all of them, each naming the file, the entry and the offending text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from bot.core.models import Citation, Entity, Entry, Quote, Source
+from bot.core.sources import SourceText
+from bot.core.yamlsafe import YamlError, load_yaml
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    item: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.item}" if self.item else self.file
+        return f"{where}: {self.message}"
+
+
+class KnowledgeError(Exception):
+    """The knowledge base is invalid; `problems` lists every reason."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(
+            f"{len(problems)} problem(s) in the knowledge base:\n" + "\n".join(map(str, problems))
+        )
+
+
+@dataclass
+class KnowledgeBase:
+    sources: dict[str, Source] = field(default_factory=dict)
+    entities: list[Entity] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    texts: dict[str, SourceText] = field(default_factory=dict, repr=False)
+
+    def text_of(self, source_id: str) -> SourceText:
+        return self.texts[source_id]
+
+    def entity(self, entity_id: str) -> Entity | None:
+        return next((e for e in self.entities if e.id == entity_id), None)
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "sources": len(self.sources),
+            "entries": len(self.entries),
+            "phrasings": sum(len(e.questions) for e in self.entries),
+            "citations": sum(len(e.citations) for e in self.entries),
+            "quotes": len(self.quotes),
+            "entities": len(self.entities),
+        }
+
+
+def _pretty_validation(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def _item_name(raw: Any, index: int) -> str:
+    if isinstance(raw, Mapping) and isinstance(raw.get("id"), str):
+        return f"id={raw['id']!r}"
+    return f"item #{index + 1}"
+
+
+def parse_items(data: Any, key: str, model: type[M], file: str, problems: list[Problem]) -> list[M]:
+    """Validate `data[key]` as a list of `model`, recording a Problem per bad item."""
+    if not isinstance(data, Mapping) or not isinstance(data.get(key), list):
+        problems.append(Problem(file, None, f"expected a mapping with a list under '{key}:'"))
+        return []
+    out: list[M] = []
+    for i, raw in enumerate(data[key]):
+        try:
+            out.append(model.model_validate(raw))
+        except ValidationError as exc:
+            problems.append(Problem(file, _item_name(raw, i), _pretty_validation(exc)))
+    return out
+
+
+def _read_yaml(path: Path, root: Path, problems: list[Problem]) -> Any:
+    rel = str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
+    try:
+        return load_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(rel, None, f"cannot read: {exc}"))
+    except YamlError as exc:
+        problems.append(Problem(rel, None, f"invalid YAML: {exc}"))
+    return None
+
+
+def _rel(path: Path, root: Path) -> str:
+    return str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
+
+
+def load_sources(root: Path, problems: list[Problem]) -> dict[str, Source]:
+    sources: dict[str, Source] = {}
+    for path in sorted((root / "sources").glob("*.yaml")):
+        rel = _rel(path, root)
+        data = _read_yaml(path, root, problems)
+        if data is None:
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get("text_file"), str):
+            problems.append(Problem(rel, None, "expected a mapping with 'text_file:'"))
+            continue
+        text_path = path.parent / data.pop("text_file")
+        try:
+            data["text"] = text_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(rel, None, f"cannot read text_file {text_path.name}: {exc}"))
+            continue
+        try:
+            source = Source.model_validate(data)
+        except ValidationError as exc:
+            problems.append(Problem(rel, _item_name(data, 0), _pretty_validation(exc)))
+            continue
+        if source.id in sources:
+            problems.append(Problem(rel, f"id={source.id!r}", "duplicate source id"))
+            continue
+        sources[source.id] = source
+    return sources
+
+
+def check_citations(
+    citations: Iterable[Citation],
+    texts: Mapping[str, SourceText],
+    file: str,
+    item: str,
+    problems: list[Problem],
+) -> list[Citation]:
+    """Citations with `location` filled in; a Problem for each unknown source or non-verbatim excerpt."""
+    located: list[Citation] = []
+    for cit in citations:
+        text = texts.get(cit.source)
+        if text is None:
+            problems.append(Problem(file, item, f"unknown source id {cit.source!r}"))
+            continue
+        location = text.locate(cit.excerpt)
+        if location is None:
+            problems.append(
+                Problem(file, item, f"excerpt is not verbatim in source {cit.source!r}: {cit.excerpt!r}")
+            )
+            continue
+        located.append(cit.model_copy(update={"location": location}))
+    return located
+
+
+def _check_unique(
+    items: Iterable[Entry | Quote | Entity], kind: str, files: Mapping[str, str], problems: list[Problem]
+) -> None:
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            problems.append(Problem(files[item.id], f"id={item.id!r}", f"duplicate {kind} id"))
+        seen.add(item.id)
+
+
+def load_knowledge(root: Path | str) -> KnowledgeBase:
+    """Load and validate everything under `root`, or raise KnowledgeError listing every problem."""
+    root = Path(root)
+    problems: list[Problem] = []
+    if not root.is_dir():
+        raise KnowledgeError([Problem(str(root), None, "knowledge directory not found")])
+
+    sources = load_sources(root, problems)
+    if not sources:
+        problems.append(Problem(_rel(root / "sources", root), None, "no sources found"))
+    texts = {sid: SourceText(src) for sid, src in sources.items()}
+
+    entities: list[Entity] = []
+    entity_files: dict[str, str] = {}
+    ent_path = root / "entities.yaml"
+    if ent_path.exists():
+        data = _read_yaml(ent_path, root, problems)
+        if data is not None:
+            entities = parse_items(data, "entities", Entity, _rel(ent_path, root), problems)
+            entity_files = {e.id: _rel(ent_path, root) for e in entities}
+    _check_unique(entities, "entity", entity_files, problems)
+    entity_ids = {e.id for e in entities}
+
+    quotes: list[Quote] = []
+    quote_path = root / "quotes.yaml"
+    if quote_path.exists():
+        rel = _rel(quote_path, root)
+        data = _read_yaml(quote_path, root, problems)
+        for quote in parse_items(data, "quotes", Quote, rel, problems) if data is not None else []:
+            item = f"id={quote.id!r}"
+            if quote.speaker not in entity_ids:
+                problems.append(Problem(rel, item, f"unknown speaker entity {quote.speaker!r}"))
+                continue
+            text = texts.get(quote.source)
+            if text is None:
+                problems.append(Problem(rel, item, f"unknown source id {quote.source!r}"))
+                continue
+            location = text.locate(quote.text)
+            if location is None:
+                problems.append(
+                    Problem(rel, item, f"quote is not verbatim in source {quote.source!r}: {quote.text!r}")
+                )
+                continue
+            quotes.append(quote.model_copy(update={"location": location}))
+    _check_unique(quotes, "quote", {q.id: _rel(quote_path, root) for q in quotes}, problems)
+
+    entries: list[Entry] = []
+    entry_files: dict[str, str] = {}
+    for path in sorted((root / "entries").glob("*.yaml")):
+        rel = _rel(path, root)
+        data = _read_yaml(path, root, problems)
+        if data is None:
+            continue
+        for entry in parse_items(data, "entries", Entry, rel, problems):
+            item = f"id={entry.id!r}"
+            unknown = [e for e in entry.entities if e not in entity_ids]
+            if unknown:
+                problems.append(Problem(rel, item, f"unknown entity id(s) {', '.join(map(repr, unknown))}"))
+            n_before = len(problems)
+            located = check_citations(entry.citations, texts, rel, item, problems)
+            if len(problems) == n_before:
+                entries.append(entry.model_copy(update={"citations": located}))
+            if entry.id in entry_files:
+                problems.append(Problem(rel, item, f"duplicate entry id (also in {entry_files[entry.id]})"))
+            else:
+                entry_files[entry.id] = rel
+
+    if problems:
+        raise KnowledgeError(problems)
+    return KnowledgeBase(sources=sources, entities=entities, quotes=quotes, entries=entries, texts=texts)

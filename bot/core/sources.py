@@ -1,0 +1,87 @@
+"""Locating excerpts in a source: the proof that a citation is verbatim, and where it stands."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from bot.core.models import Source
+from bot.core.text import normalize_verbatim, split_paragraphs
+
+
+@dataclass(frozen=True)
+class Passage:
+    location: str
+    text: str
+    score: float
+
+
+@dataclass
+class SourceText:
+    """A source's text in verbatim-normal form with paragraph offsets, for fast lookups."""
+
+    source: Source
+    paragraphs: list[str] = field(init=False)
+    labels: list[str] = field(init=False)
+    _joined: str = field(init=False, repr=False)
+    _folded: str = field(init=False, repr=False)
+    _starts: list[int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        raw = split_paragraphs(self.source.text)
+        self.paragraphs = [normalize_verbatim(p) for p in raw]
+        header = self.source.header_paragraphs
+        self.labels = [
+            ("headline" if i < header else f"¶{i - header + 1}") for i in range(len(self.paragraphs))
+        ]
+        self._starts = []
+        pos = 0
+        for p in self.paragraphs:
+            self._starts.append(pos)
+            pos += len(p) + 1
+        self._joined = " ".join(self.paragraphs)
+        self._folded = self._joined.casefold()
+
+    def locate(self, excerpt: str) -> str | None:
+        """The paragraph label(s) where `excerpt` stands verbatim, or None if it does not."""
+        needle = normalize_verbatim(excerpt)
+        if not needle:
+            return None
+        at = self._joined.find(needle)
+        if at < 0:
+            return None
+        first = bisect.bisect_right(self._starts, at) - 1
+        last = bisect.bisect_right(self._starts, at + len(needle) - 1) - 1
+        if first == last:
+            return self.labels[first]
+        return f"{self.labels[first]}–{self.labels[last]}"
+
+    def contains_casefold(self, excerpt: str) -> bool:
+        return normalize_verbatim(excerpt).casefold() in self._folded
+
+    def closest_passage(self, excerpt: str) -> Passage:
+        """The stretch of the source most like `excerpt`, to show a moderator what to paste."""
+        needle = normalize_verbatim(excerpt)
+        best = Passage(location=self.labels[0], text=self.paragraphs[0], score=0.0)
+        for label, para in zip(self.labels, self.paragraphs, strict=True):
+            if len(needle) <= len(para):
+                align = fuzz.partial_ratio_alignment(needle, para)
+                if align is not None and align.score > best.score:
+                    text = _widen_to_words(para, align.dest_start, align.dest_end)
+                    best = Passage(location=label, text=text, score=align.score)
+            else:
+                score = fuzz.ratio(needle, para)
+                if score > best.score:
+                    best = Passage(location=label, text=para, score=score)
+        return best
+
+
+def _widen_to_words(text: str, start: int, end: int) -> str:
+    """Extend a character span to whole words so the suggestion is pasteable as-is."""
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return text[start:end].strip()

@@ -1,0 +1,54 @@
+"""Runtime settings: one pydantic-settings class, read from the environment and `.env`.
+
+`DISCORD_TOKEN`, `DEV_GUILD_ID` keep their conventional names; everything else is `BOT_*`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    discord_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "BOT_DISCORD_TOKEN")
+    )
+    dev_guild_id: int | None = Field(
+        default=None, validation_alias=AliasChoices("DEV_GUILD_ID", "BOT_DEV_GUILD_ID")
+    )
+    database: Path = Field(default=Path("data/bot.sqlite3"), description="SQLite file path")
+    knowledge_dir: Path = Field(default=PROJECT_ROOT / "knowledge")
+    log_level: str = Field(default="INFO")
+
+    # Matching thresholds (0..1): answer at or above `answer_threshold`, else abstain.
+    answer_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    suggestion_threshold: float = Field(default=0.2, ge=0.0, le=1.0)
+    max_suggestions: int = Field(default=3, ge=0, le=25)
+
+    # Curation.
+    moderator_role_id: int | None = Field(
+        default=None, description="Fallback moderator role when a server has not configured one"
+    )
+    max_entries_per_guild: int = Field(default=500, ge=1)
+
+    # Abuse control: per-user question rate, and how long an identical answer is not reposted.
+    cooldown_rate: int = Field(default=5, ge=1)
+    cooldown_per_seconds: float = Field(default=30.0, gt=0)
+    duplicate_window_seconds: float = Field(default=20.0, ge=0)
+
+    # SQLite busy timeout, seconds: how long a writer waits for a lock before giving up politely.
+    db_busy_timeout: float = Field(default=5.0, gt=0)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,73 @@
+"""Shared fixtures: the real knowledge base, and small throwaway ones for error cases."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.core.answers import AnswerService
+from bot.core.loader import KnowledgeBase, load_knowledge
+from bot.settings import PROJECT_ROOT
+
+KNOWLEDGE = PROJECT_ROOT / "knowledge"
+ARTICLE = KNOWLEDGE / "sources" / "article.txt"
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load_knowledge(KNOWLEDGE)
+
+
+@pytest.fixture(scope="session")
+def service(kb: KnowledgeBase) -> AnswerService:
+    return AnswerService(kb)
+
+
+KbFactory = Callable[..., Path]
+
+
+@pytest.fixture
+def make_kb(tmp_path: Path) -> KbFactory:
+    """Write a small knowledge directory: the real source plus the given YAML documents."""
+
+    def factory(
+        entries: dict[str, Any] | None = None,
+        quotes: Any = None,
+        entities: Any = None,
+        raw_files: dict[str, str] | None = None,
+    ) -> Path:
+        root = tmp_path / "knowledge"
+        (root / "entries").mkdir(parents=True, exist_ok=True)
+        shutil.copytree(KNOWLEDGE / "sources", root / "sources", dirs_exist_ok=True)
+        if entities is not None:
+            (root / "entities.yaml").write_text(yaml.safe_dump({"entities": entities}), encoding="utf-8")
+        if quotes is not None:
+            (root / "quotes.yaml").write_text(yaml.safe_dump({"quotes": quotes}), encoding="utf-8")
+        for name, items in (entries or {}).items():
+            (root / "entries" / name).write_text(yaml.safe_dump({"entries": items}), encoding="utf-8")
+        for name, text in (raw_files or {}).items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        return root
+
+    return factory
+
+
+def entry(id: str = "e1", **over: Any) -> dict[str, Any]:
+    """A valid entry document, with fields overridden."""
+    base: dict[str, Any] = {
+        "id": id,
+        "questions": ["Who attended the meeting?"],
+        "answer": "Four ministers.",
+        "citations": [
+            {"source": "article", "excerpt": "attended by U.S. Secretary of State Antony J. Blinken"}
+        ],
+    }
+    base.update(over)
+    return base

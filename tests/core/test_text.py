@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core.text import (
+    cased_tokens,
+    content_tokens,
+    normalize_query,
+    normalize_verbatim,
+    split_paragraphs,
+    stem,
+)
+
+any_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=300)
+
+
+@given(any_text)
+def test_normalize_query_never_raises_and_is_idempotent(text: str) -> None:
+    once = normalize_query(text)
+    assert normalize_query(once) == once
+
+
+@given(any_text)
+def test_normalize_query_is_plain_lowercase_words(text: str) -> None:
+    out = normalize_query(text)
+    assert out == out.strip()
+    assert "  " not in out
+    assert all(ch.isascii() and (ch.islower() or ch.isdigit() or ch in " +") for ch in out)
+
+
+@given(any_text)
+def test_normalize_verbatim_is_idempotent(text: str) -> None:
+    once = normalize_verbatim(text)
+    assert normalize_verbatim(once) == once
+
+
+@given(any_text)
+def test_cased_tokens_agree_with_normalize_query(text: str) -> None:
+    assert " ".join(t.lower() for t in cased_tokens(text)) == normalize_query(text)
+
+
+def test_typographic_quotes_and_dashes_fold() -> None:
+    assert normalize_verbatim("Russia\u2019s \u201cwar\u201d \u2013 now") == 'Russia\'s "war" - now'
+    assert normalize_verbatim("a \n\t b") == "a b"
+
+
+def test_possessives_abbreviations_and_two_plus_two() -> None:
+    assert normalize_query("Russia\u2019s war") == "russia war"
+    assert normalize_query("Who was there for the U.S.?") == "who was there for the us"
+    assert normalize_query("the 2 + 2 meeting") == "the 2+2 meeting"
+    assert normalize_query("Caf\u00e9 Z\u00fcrich") == "cafe zurich"
+
+
+def test_chat_spellings_are_folded() -> None:
+    assert normalize_query("wat did u say abt it") == "what did you say about it"
+
+
+def test_zero_width_and_direction_marks_are_ignored() -> None:
+    assert normalize_query("Bli\u200bnken\u202e") == "blinken"
+
+
+def test_content_tokens_drop_stop_and_question_words() -> None:
+    assert content_tokens("Who attended the meeting in Washington?") == ["attended", "meeting", "washington"]
+
+
+def test_stem_joins_inflections() -> None:
+    assert stem("condemned") == stem("condemns") == stem("condemn")
+    assert stem("said") == stem("says") == stem("say")
+    assert stem("2+2") == "2+2"
+
+
+def test_split_paragraphs() -> None:
+    assert split_paragraphs("a\nb\n\n\n c \n\n") == ["a\nb", "c"]
