@@ -9,16 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pydantic import BaseModel, Field
+from rapidfuzz import fuzz
 
 from bot.core.documents import Document, entry_document, quote_document
-from bot.core.engine import Match, QueryAnalysis, RetrievalEngine
+from bot.core.engine import Match, QueryAnalysis, RetrievalEngine, asks_for_words
 from bot.core.entities import EntityLexicon
 from bot.core.limits import MAX_QUESTION_CHARS
 from bot.core.loader import KnowledgeBase
-from bot.core.models import Entry, Scope
+from bot.core.models import Entity, Entry, Quote, Scope
 from bot.core.text import normalize_query
 
 NOT_KNOWN = "I don't know that from the article."
+#: rapidfuzz score (0..100) a quotation needs to count as being about a /quote topic.
+QUOTE_TOPIC_CUTOFF = 80.0
 
 
 class CitationOut(BaseModel):
@@ -38,10 +41,13 @@ class Answer(BaseModel):
     citations: list[CitationOut] = Field(default_factory=list)
     suggestions: list[str] = Field(default_factory=list)
     entry_id: str | None = None
+    # Not part of the contract: what adapters need to display and follow up on an answer.
     matched_question: str | None = None
+    #: The document key behind each suggestion, so choosing one needs no second search.
+    suggestion_keys: list[str] = Field(default_factory=list)
 
     def contract(self) -> dict[str, object]:
-        return self.model_dump(exclude={"matched_question"})
+        return self.model_dump(exclude={"matched_question", "suggestion_keys"})
 
 
 class AnswerService:
@@ -64,9 +70,8 @@ class AnswerService:
         for quote in kb.quotes:
             self.engine.index_document(quote_document(quote, self.lexicon))
         # Offered when nothing is close: the first phrasing of entries tagged "starter".
-        self.starters = [e.questions[0] for e in kb.entries if "starter" in e.tags] or [
-            e.questions[0] for e in kb.entries[:3]
-        ]
+        starters = [e for e in kb.entries if "starter" in e.tags] or kb.entries[:3]
+        self.starters: list[tuple[str, str]] = [(e.questions[0], e.id) for e in starters]
 
     # ---- keeping the index current ------------------------------------------------------
     def load_scope(self, scope: int, entries: Iterable[Entry]) -> None:
@@ -101,6 +106,15 @@ class AnswerService:
             return self._abstain(
                 question, f"{NOT_KNOWN} The article does not mention {_join(names)}.", matches, query
             )
+        if query.speaker and not self.engine.has_speaker(query.speaker):
+            # Someone the article never quotes: only an entry that says exactly that may answer
+            # ("What did Hamada say?" -> "The article does not quote him individually").
+            top = matches[0] if matches else None
+            if top is None or query.speaker not in top.doc.entities or not asks_for_words(top.best_question):
+                name = self.lexicon.entities[query.speaker].name
+                return self._abstain(
+                    question, f"{NOT_KNOWN} The article does not quote {name}.", matches, query
+                )
         if not matches or matches[0].score < self.answer_threshold:
             return self._abstain(question, NOT_KNOWN, matches, query)
         return self._answered(question, matches[0])
@@ -114,6 +128,41 @@ class AnswerService:
 
     def autocomplete(self, text: str, scope: Scope = None, limit: int = 25) -> list[str]:
         return self.engine.autocomplete(text, scope, limit)
+
+    # ---- quotations ---------------------------------------------------------------------
+    def speakers(self) -> list[Entity]:
+        """Everyone with at least one quotation, in order of first appearance."""
+        ids = dict.fromkeys(q.speaker for q in self.kb.quotes)
+        return [e for e in (self.lexicon.get(i) for i in ids) if e is not None]
+
+    def resolve_speaker(self, text: str) -> str | None:
+        """An entity id from an id, a name or an alias as typed (typos tolerated)."""
+        if text in self.lexicon:
+            return text
+        quoted = {q.speaker for q in self.kb.quotes}
+        for mention in self.lexicon.recognize(text):
+            if mention.entity_id in quoted:
+                return mention.entity_id
+        return None
+
+    def find_quotes(
+        self, speaker: str | None = None, topic: str | None = None, limit: int = 10
+    ) -> list[Quote]:
+        """Quotations by `speaker` (entity id) about `topic`, best match first."""
+        quotes = [q for q in self.kb.quotes if speaker is None or q.speaker == speaker]
+        key = normalize_query(topic or "")
+        if not key:
+            return quotes[:limit]
+        scored = []
+        for quote in quotes:
+            haystack = normalize_query(" ".join([quote.text, quote.context, *quote.topics]))
+            score = fuzz.partial_token_set_ratio(key, haystack) if len(key) > 3 else 0.0
+            topic_score = max((fuzz.WRatio(key, normalize_query(t)) for t in quote.topics), default=0.0)
+            best = max(score, topic_score)
+            if best >= QUOTE_TOPIC_CUTOFF:
+                scored.append((best, quote))
+        scored.sort(key=lambda pair: pair[0], reverse=True)
+        return [q for _, q in scored[:limit]]
 
     def _answered(self, question: str, match: Match) -> Answer:
         doc = match.doc
@@ -138,24 +187,25 @@ class AnswerService:
     def _abstain(
         self, question: str, message: str, matches: list[Match], query: QueryAnalysis | None = None
     ) -> Answer:
-        suggestions: list[str] = []
+        suggestions: dict[str, str] = {}  # document key -> question, best first
         # A suggestion about someone else would mislead when the question named an unknown person.
         if query is None or not query.unknown_entities:
             for match in matches:
                 if match.score >= self.suggestion_threshold and match.doc.kind == "entry":
-                    suggestions.append(match.best_question)
-        for starter in self.starters:
+                    suggestions.setdefault(match.doc.key, match.best_question)
+        for starter, key in self.starters:
             if len(suggestions) >= self.max_suggestions:
                 break
-            if starter not in suggestions:
-                suggestions.append(starter)
+            suggestions.setdefault(key, starter)
+        chosen = list(suggestions.items())[: self.max_suggestions]
         confidence = matches[0].score if matches else 0.0
         return Answer(
             question=question,
             answered=False,
             answer=message,
             confidence=round(min(confidence, self.answer_threshold), 4),
-            suggestions=suggestions[: self.max_suggestions],
+            suggestions=[text for _, text in chosen],
+            suggestion_keys=[key for key, _ in chosen],
         )
 
 

@@ -62,10 +62,30 @@ class Assistant:
     async def close(self) -> None:
         await self.store.close()
 
+    async def ask_document(
+        self,
+        question: str,
+        key: str,
+        scope: Scope = None,
+        *,
+        channel_id: int | None = None,
+        user_id: int | None = None,
+    ) -> AskResult | None:
+        """Answer with a known document (a suggestion the user chose); None if it is gone."""
+        doc = self.service.document(scope, key)
+        if doc is None:
+            return None
+        return await self._logged(self.service.render_document(question, doc), scope, channel_id, user_id)
+
     async def ask(
         self, question: str, scope: Scope = None, *, channel_id: int | None = None, user_id: int | None = None
     ) -> AskResult:
-        answer = self.service.answer(question, scope)
+        return await self._logged(self.service.answer(question, scope), scope, channel_id, user_id)
+
+    async def _logged(
+        self, answer: Answer, scope: Scope, channel_id: int | None, user_id: int | None
+    ) -> AskResult:
+        question = answer.question
         question_id: int | None = None
         try:
             question_id = await self.store.log_question(

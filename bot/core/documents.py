@@ -23,17 +23,28 @@ class Document:
     citations: tuple[Citation, ...]
     #: Extra text that makes the document findable but is not a phrasing (answer, excerpts, tags).
     body: str
+    #: What the document is about: its declared entities and those its phrasings name.
     entities: frozenset[str] = field(default_factory=frozenset)
+    #: Entities only named in passing, in the answer or an excerpt.
+    mentioned: frozenset[str] = field(default_factory=frozenset)
+    #: Whose words the document quotes (entity ids); empty when it quotes nobody in particular.
+    speakers: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def title(self) -> str:
         return self.questions[0]
 
 
+#: Tags that steer presentation (/about, starter suggestions), not topic: never matched on.
+CONTROL_TAGS = frozenset({"about", "starter"})
+
+
 def entry_document(entry: Entry, scope: Scope, lexicon: EntityLexicon) -> Document:
-    body = " ".join([entry.answer, *(c.excerpt for c in entry.citations), *entry.tags])
-    found = {m.entity_id for q in entry.questions for m in lexicon.recognize(q)}
-    found |= {m.entity_id for m in lexicon.recognize(entry.answer)}
+    topic_tags = [t for t in entry.tags if t not in CONTROL_TAGS]
+    body = " ".join([entry.answer, *(c.excerpt for c in entry.citations), *topic_tags])
+    about = {m.entity_id for q in entry.questions for m in lexicon.recognize(q)} | set(entry.entities)
+    mentioned = {m.entity_id for m in lexicon.recognize(entry.answer)}
+    speakers = {m.entity_id for c in entry.citations if c.speaker for m in lexicon.recognize(c.speaker)}
     return Document(
         key=entry.id,
         scope=scope,
@@ -42,7 +53,9 @@ def entry_document(entry: Entry, scope: Scope, lexicon: EntityLexicon) -> Docume
         answer=entry.answer,
         citations=tuple(entry.citations),
         body=body,
-        entities=frozenset(entry.entities) | {e for e in found if e in lexicon},
+        entities=frozenset(e for e in about if e in lexicon),
+        mentioned=frozenset(e for e in mentioned - about if e in lexicon),
+        speakers=frozenset(speakers),
     )
 
 
@@ -65,5 +78,7 @@ def quote_document(quote: Quote, lexicon: EntityLexicon) -> Document:
         answer=answer,
         citations=(Citation(source=quote.source, excerpt=quote.text, speaker=name, location=quote.location),),
         body=" ".join([quote.text, quote.context, *quote.topics]),
-        entities=frozenset({quote.speaker} | mentioned),
+        entities=frozenset({quote.speaker}),
+        mentioned=frozenset(mentioned - {quote.speaker}),
+        speakers=frozenset({quote.speaker}),
     )

@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from bot.core.documents import Document
-from bot.core.entities import EntityLexicon
+from bot.core.entities import EntityLexicon, Mention
 from bot.core.models import Scope
 from bot.core.text import QUESTION_WORDS, STOP_WORDS, cased_tokens, stem
 
 COVERAGE_WEIGHT = 0.5
+#: Share of token_set_ratio (vs plain ratio) in phrasing similarity.
+SET_RATIO_SHARE = 0.35
 #: Within the phrasing fit: rapidfuzz similarity versus term precision.
 PHRASE_SIM_WEIGHT = 0.5
 #: Field weights: a term in a phrasing says more than one in the answer or excerpt.
@@ -35,11 +37,19 @@ PHRASING_FIELD = 1.0
 BODY_FIELD = 0.55
 #: Typo correction: a word the base does not know is read as its closest known word.
 TYPO_MIN_CHARS = 4
-TYPO_CUTOFF = 80.0
+TYPO_CUTOFF = 85.0
 #: How many candidates from the term stage are re-scored with rapidfuzz.
 RESCORE_LIMIT = 40
 #: Question words ("when", "who") steer which fact is wanted but say less than topic words.
 QUESTION_WORD_SCALE = 0.7
+#: Query terms for words no document contains start with this (it never starts a real term).
+UNKNOWN_PREFIX = "?"
+#: Words that ask for what someone said, as stems.
+SPEECH_STEMS = frozenset({"say", "tell", "quot", "remark", "comment", "speak", "claim", "word", "statement"})
+#: A document quoting someone other than the person whose words are asked for.
+OTHER_SPEAKER_FACTOR = 0.3
+#: A name the source does not mention makes the bot decline, so a fuzzy match must be close.
+UNKNOWN_ENTITY_MIN_SCORE = 0.9
 #: Entities carry more information than ordinary words.
 ENTITY_BOOST = 1.6
 #: A document about none of the people/things the question names is demoted.
@@ -53,6 +63,11 @@ def entity_term(entity_id: str) -> str:
 def _content(tokens: Iterable[str]) -> list[str]:
     """Words that are terms: not stop words. Question words are kept: "when" is not "where"."""
     return [t for t in tokens if t not in STOP_WORDS]
+
+
+def asks_for_words(text: str) -> bool:
+    """Whether a question asks what someone said."""
+    return any(stem(t.lower()) in SPEECH_STEMS for t in cased_tokens(text))
 
 
 def similarity_key(text: str) -> str:
@@ -145,10 +160,18 @@ class QueryAnalysis:
     unknown_entities: tuple[str, ...]  # entity ids the source does not mention
     corrections: dict[str, str]  # typo -> known word
     oov: tuple[str, ...]  # words neither known nor correctable
+    #: The person whose words are asked for ("What did Blinken say ..."), if any.
+    speaker: str | None = None
 
     @property
     def total_weight(self) -> float:
         return sum(self.terms.values())
+
+    @property
+    def unknown_share(self) -> float:
+        """The share of the question's weight carried by words no document contains."""
+        total = self.total_weight
+        return sum(w for t, w in self.terms.items() if t.startswith(UNKNOWN_PREFIX)) / total if total else 0.0
 
 
 @dataclass(frozen=True)
@@ -176,6 +199,8 @@ class RetrievalEngine:
             for tok in _content(toks):
                 term = stem(tok)
                 terms[term] = max(terms.get(term, 0.0), weight)
+        for entity_id in doc.mentioned:
+            terms[entity_term(entity_id)] = BODY_FIELD
         for entity_id in doc.entities:
             terms[entity_term(entity_id)] = PHRASING_FIELD
         by_key: dict[str, str] = {}
@@ -261,7 +286,7 @@ class RetrievalEngine:
                 known_entities.add(mention.entity_id)
                 term = entity_term(mention.entity_id)
                 terms[term] = max(terms.get(term, 0.0), ENTITY_BOOST * idf(term) * mention.score)
-            else:
+            elif mention.score >= UNKNOWN_ENTITY_MIN_SCORE:
                 unknown.append(mention.entity_id)
         corrections: dict[str, str] = {}
         oov: list[str] = []
@@ -270,20 +295,22 @@ class RetrievalEngine:
                 continue
             if tok in QUESTION_WORDS:
                 # What is asked (a time, a place, a person) matters, but less than the topic.
-                terms[tok] = max(terms.get(tok, 0.0), QUESTION_WORD_SCALE * idf(tok))
+                term = stem(tok)
+                terms[term] = max(terms.get(term, 0.0), QUESTION_WORD_SCALE * idf(term))
                 continue
             weight_scale = 1.0
-            if tok not in vocabulary:
+            if tok not in vocabulary and not any(stem(tok) in i.postings for i in indexes):
                 fixed = self._correct(tok, indexes)
                 if fixed is None:
                     oov.append(tok)
-                    terms[f"?{tok}"] = oov_weight
+                    terms[UNKNOWN_PREFIX + tok] = oov_weight
                     continue
                 corrections[tok] = fixed[0]
                 tok, weight_scale = fixed
             term = stem(tok)
             terms[term] = max(terms.get(term, 0.0), idf(term) * weight_scale)
         key_words = [corrections.get(t, t) for t in lower if t not in STOP_WORDS]
+        speaker = self._speaker(lower, mentions)
         return QueryAnalysis(
             text=question,
             key=" ".join(key_words),
@@ -292,6 +319,28 @@ class RetrievalEngine:
             unknown_entities=tuple(dict.fromkeys(unknown)),
             corrections=corrections,
             oov=tuple(oov),
+            speaker=speaker,
+        )
+
+    def _speaker(self, lower: list[str], mentions: list[Mention]) -> str | None:
+        """The person nearest a speech verb ("say", "quote", "remarks"), preferring one before it."""
+        verbs = [i for i, t in enumerate(lower) if stem(t) in SPEECH_STEMS]
+        people = [m for m in mentions if m.in_source and self._is_person(m.entity_id)]
+        if not verbs or not people:
+            return None
+        verb = verbs[0]
+        before = [m for m in people if m.end <= verb]
+        chosen = before[-1] if before else min(people, key=lambda m: m.start - verb)
+        return str(chosen.entity_id)
+
+    def _is_person(self, entity_id: str) -> bool:
+        entity = self.lexicon.get(entity_id)
+        return entity is not None and entity.kind == "person"
+
+    def has_speaker(self, entity_id: str) -> bool:
+        """Whether any document quotes this entity's own words."""
+        return any(
+            entity_id in item.doc.speakers for index in self._scopes.values() for item in index.docs.values()
         )
 
     @staticmethod
@@ -346,6 +395,11 @@ class RetrievalEngine:
         score = COVERAGE_WEIGHT * coverage + (1.0 - COVERAGE_WEIGHT) * best_fit
         if query.entities and not (query.entities & item.doc.entities):
             score *= ENTITY_MISS_FACTOR
+        # A question whose unexplained words carry much of its weight is about something else.
+        score *= math.sqrt(1.0 - query.unknown_share)
+        if query.speaker and item.doc.speakers and query.speaker not in item.doc.speakers:
+            # "What did Putin say?" must not be answered with Blinken's words about Putin.
+            score *= OTHER_SPEAKER_FACTOR
         return Match(item.doc, min(1.0, score), coverage, best_sim, item.questions[best_at])
 
     # ---- autocomplete ----------------------------------------------------------------------
@@ -378,5 +432,6 @@ class RetrievalEngine:
 
 def _phrase_similarity(a: str, b: str, **_: object) -> float:
     # token_set_ratio forgives extra words, ratio punishes them: the blend prefers the phrasing
-    # that says what the question says, no more and no less.
-    return 0.5 * fuzz.token_set_ratio(a, b) + 0.5 * fuzz.ratio(a, b)
+    # that says what the question says, no more and no less. token_set_ratio alone would rate a
+    # one-word phrasing ("nuclear") a perfect match for any question containing that word.
+    return SET_RATIO_SHARE * fuzz.token_set_ratio(a, b) + (1.0 - SET_RATIO_SHARE) * fuzz.ratio(a, b)

@@ -59,7 +59,8 @@ STOP_WORDS: frozenset[str] = frozenset(
     your he him his she her it its they them their this that these those there here what which
     whom whose would could should can will shall may might must know any some all please just
     also very really much many more up down out off over under again only own same too both
-    each few most other such yet ok okay hey hi s t d ll re ve m
+    each few most other such yet ok okay hey hi whether anything something everything nothing
+    anyone someone s t d ll re ve m
     """.split()
 )
 QUESTION_WORDS: frozenset[str] = frozenset({"who", "when", "where", "why", "how", "what", "which"})
@@ -85,6 +86,9 @@ CHAT_SPELLINGS: dict[str, str] = {
     "wat": "what",
     "wut": "what",
     "wht": "what",
+    "wen": "when",
+    "wher": "where",
+    "y": "why",
     "u": "you",
     "ur": "your",
     "r": "are",

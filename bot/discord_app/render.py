@@ -74,7 +74,7 @@ def source_footer(source: Source | None) -> str:
     return truncate(f"Source: {source.label()}", MAX_FOOTER)
 
 
-def answer_embed(answer: Answer, source: Source | None) -> discord.Embed:
+def answer_embed(answer: Answer) -> discord.Embed:
     title = answer.matched_question or answer.question
     embed = discord.Embed(
         title=truncate(escape_markdown(" ".join(title.split())), MAX_EMBED_TITLE),
@@ -87,7 +87,9 @@ def answer_embed(answer: Answer, source: Source | None) -> discord.Embed:
         embed.add_field(
             name=name, value=blockquote(f"\u201c{citation.excerpt}\u201d", MAX_FIELD_VALUE), inline=False
         )
-    embed.set_footer(text=source_footer(source))
+    labels = list(dict.fromkeys(c.source for c in answer.citations))
+    footer = f"Source: {'; '.join(labels)}" if labels else "Source: the curated knowledge base"
+    embed.set_footer(text=truncate(f"{footer} \u00b7 confidence {answer.confidence:.0%}", MAX_FOOTER))
     return fit_embed(embed)
 
 

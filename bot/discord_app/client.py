@@ -1,0 +1,80 @@
+"""The Discord client: intents, start-up and command sync. Features live in `cogs/`."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.assistant import Assistant
+from bot.core.models import Source
+from bot.discord_app import render
+from bot.discord_app.errors import MeetingTree, cooldown_text
+from bot.discord_app.guards import QuestionLimiter, RecentAnswers
+from bot.discord_app.views import FeedbackButton, SuggestionSelect
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def bot_intents() -> discord.Intents:
+    """Only non-privileged intents: DMs and messages that mention the bot arrive with content
+    anyway, so the bot never needs the message-content intent."""
+    return discord.Intents(guilds=True, guild_messages=True, dm_messages=True)
+
+
+class MeetingBot(commands.Bot):
+    def __init__(
+        self, assistant: Assistant, settings: Settings, *, sync_on_start: bool = True, **options: object
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=bot_intents(),
+            help_command=None,
+            tree_cls=MeetingTree,
+            allowed_mentions=render.NO_PINGS,
+            **options,  # type: ignore[arg-type]
+        )
+        self.assistant = assistant
+        self.settings = settings
+        self.sync_on_start = sync_on_start
+        self.limiter = QuestionLimiter(settings.cooldown_rate, settings.cooldown_per_seconds)
+        self.recent = RecentAnswers(settings.duplicate_window_seconds)
+
+    @property
+    def primary_source(self) -> Source | None:
+        return next(iter(self.assistant.kb.sources.values()), None)
+
+    def cooldown_message(self, retry_after: float | None = None) -> str:
+        return cooldown_text(retry_after if retry_after is not None else self.settings.cooldown_per_seconds)
+
+    async def setup_hook(self) -> None:
+        from bot.discord_app.cogs.ask import AskCog
+
+        self.add_dynamic_items(FeedbackButton, SuggestionSelect)
+        await self.add_cog(AskCog(self))
+        if self.sync_on_start:
+            await self.sync_commands(self.settings.dev_guild_id)
+
+    async def sync_commands(self, guild_id: int | None) -> list[app_commands.AppCommand]:
+        """Sync to one server (instant, for development) or globally (may take up to an hour)."""
+        if guild_id is not None:
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to guild %s", len(synced), guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d commands globally", len(synced))
+        return synced
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        # No text commands: questions in messages are handled by the ask cog's listener.
+        return
+
+    async def on_ready(self) -> None:
+        log.info(
+            "connected as %s (id %s) to %d server(s)", self.user, self.user and self.user.id, len(self.guilds)
+        )

@@ -1,0 +1,95 @@
+"""Starting the bot for real (`python -m bot run`) and syncing commands (`python -m bot sync`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import aiohttp
+import discord
+
+from bot.core.assistant import Assistant
+from bot.discord_app.client import MeetingBot
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+NO_TOKEN = (
+    "DISCORD_TOKEN is not set. Create a bot in the Discord Developer Portal (Bot > Reset Token), "
+    "then put DISCORD_TOKEN=... in .env or the environment. See README, 'Running it in Discord'."
+)
+BAD_TOKEN = (
+    "Discord rejected DISCORD_TOKEN (401 Unauthorized). Reset the token in the Developer Portal "
+    "(Bot > Reset Token) and update DISCORD_TOKEN."
+)
+MISSING_INTENT = (
+    "Discord refused an intent this bot asked for. It needs no privileged intent, so check that "
+    "the token belongs to this bot's application and that no code change added one."
+)
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message says what to do."""
+
+
+def _token(settings: Settings) -> str:
+    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    if not token:
+        raise StartupError(NO_TOKEN)
+    return token
+
+
+async def run_bot(settings: Settings) -> None:
+    token = _token(settings)
+    # Knowledge is loaded and indexed before the gateway connects, off the event loop's path.
+    assistant = await Assistant.start(settings)
+    bot = MeetingBot(assistant, settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, _request_close, bot, sig)
+    try:
+        async with bot:
+            await bot.start(token)
+    except discord.LoginFailure:
+        raise StartupError(BAD_TOKEN) from None
+    except discord.PrivilegedIntentsRequired:
+        raise StartupError(MISSING_INTENT) from None
+    except (aiohttp.ClientError, OSError) as exc:
+        raise StartupError(f"Cannot reach Discord ({exc}). Check the network and try again.") from None
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await assistant.close()
+        log.info("stopped; database closed")
+
+
+_closing: set[asyncio.Task[None]] = set()
+
+
+def _request_close(bot: MeetingBot, sig: signal.Signals) -> None:
+    log.info("received %s: closing the gateway", sig.name)
+    # Keep a reference so the close task is not garbage-collected before it finishes.
+    task = asyncio.ensure_future(bot.close())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+
+
+async def sync_commands(settings: Settings, guild_id: int | None) -> int:
+    """Log in over REST only, sync the command tree, and return how many commands were synced."""
+    token = _token(settings)
+    assistant = await Assistant.start(settings)
+    bot = MeetingBot(assistant, settings, sync_on_start=False)
+    try:
+        async with bot:
+            try:
+                await bot.login(token)
+            except discord.LoginFailure:
+                raise StartupError(BAD_TOKEN) from None
+            except (aiohttp.ClientError, OSError) as exc:
+                raise StartupError(
+                    f"Cannot reach Discord ({exc}). Check the network and try again."
+                ) from None
+            return len(await bot.sync_commands(guild_id))
+    finally:
+        await assistant.close()
