@@ -11,6 +11,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from pydantic import ValidationError
@@ -95,7 +96,67 @@ async def _console(settings: Settings, args: argparse.Namespace, stdout: TextIO)
     return EXIT_OK
 
 
+def _read_import_file(name: str) -> bytes:
+    """The file's bytes, read no further than one byte past the import cap (the service refuses it)."""
+    from bot.core.limits import MAX_IMPORT_BYTES
+
+    try:
+        if name == "-":
+            return sys.stdin.buffer.read(MAX_IMPORT_BYTES + 1)
+        with open(name, "rb") as handle:
+            return handle.read(MAX_IMPORT_BYTES + 1)
+    except OSError as exc:
+        raise CliError(f"cannot read {name}: {exc.strerror or exc}") from None
+
+
+async def _kb_transfer(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
+    """`kb export` / `kb import`: a server's entries to or from YAML, through the curation service."""
+    from bot.core.assistant import Assistant
+    from bot.core.curation import CurationService, ImportInvalid
+
+    data = b""
+    if args.kb_command == "import":
+        if args.guild is None:
+            raise CliError(
+                "the curated base is read-only here: it changes only through the knowledge files; "
+                "pass --guild ID to import into a server",
+                EXIT_USAGE,
+            )
+        data = _read_import_file(args.file)
+    assistant = await Assistant.start(settings)
+    try:
+        curation = CurationService(assistant, max_entries_per_guild=settings.max_entries_per_guild)
+        if args.kb_command == "export":
+            text = await curation.export_yaml(args.guild)
+            if args.output is None:
+                stdout.write(text)
+                return EXIT_OK
+            try:
+                args.output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+            count = await curation.count(args.guild)
+            stdout.write(f"exported {count} entr{'y' if count == 1 else 'ies'} to {args.output}\n")
+            return EXIT_OK
+        try:
+            report = await curation.import_yaml(args.guild, data, args.actor)
+        except ImportInvalid as exc:
+            sys.stderr.write(f"error: {args.file} was not imported ({len(exc.problems)} problem(s)):\n")
+            for problem in exc.problems:
+                sys.stderr.write(f"  {problem}\n")
+            return EXIT_ERROR
+        stdout.write(
+            f"imported into server {args.guild}: {report.added} added, {report.updated} updated, "
+            f"{report.unchanged} unchanged\n"
+        )
+        return EXIT_OK
+    finally:
+        await assistant.close()
+
+
 def _kb(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
+    if args.kb_command in {"export", "import"}:
+        return asyncio.run(_kb_transfer(settings, args, stdout))
     kb = load_knowledge(settings.knowledge_dir)
     stats = kb.stats()
     if args.kb_command == "validate":
@@ -103,6 +164,32 @@ def _kb(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
     else:
         stdout.write(json.dumps(stats, indent=2) + "\n")
     return EXIT_OK
+
+
+def _discord(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
+    # Imported here so that ask/console/kb never pay for importing discord.py.
+    from bot.discord_app.runner import StartupError, run_bot, sync_commands
+
+    try:
+        if args.command == "run":
+            asyncio.run(run_bot(settings))
+        else:
+            count = asyncio.run(sync_commands(settings, args.guild))
+            where = f"to server {args.guild}" if args.guild else "globally (may take up to an hour to show)"
+            stdout.write(f"synced {count} commands {where}\n")
+    except StartupError as exc:
+        raise CliError(str(exc)) from None
+    return EXIT_OK
+
+
+def _guild_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a server id: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a server id: {text!r} (ids are positive)")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,10 +210,25 @@ def build_parser() -> argparse.ArgumentParser:
     console = sub.add_parser("console", help="interactive local chat")
     console.add_argument("--guild", type=int, default=None, help="also use this server's entries")
 
+    sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
+    sync = sub.add_parser("sync", help="sync slash commands with Discord now")
+    sync.add_argument("--guild", type=int, default=None, help="sync to this server only (instant)")
+
     kb = sub.add_parser("kb", help="knowledge-base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     kb_sub.add_parser("validate", help="check every file; print counts or every problem")
     kb_sub.add_parser("stats", help="print counts as JSON")
+    export = kb_sub.add_parser("export", help="print a server's entries as YAML (knowledge/entries format)")
+    export.add_argument("--guild", type=_guild_id, default=None, help="server id (default: the curated base)")
+    export.add_argument("-o", "--output", type=Path, default=None, help="write to FILE, not stdout")
+    imp = kb_sub.add_parser("import", help="add or update a server's entries from YAML, all or nothing")
+    imp.add_argument(
+        "--guild", type=_guild_id, default=None, help="server id (required: the base is read-only)"
+    )
+    imp.add_argument("file", help="YAML file in the export format ('-' reads stdin)")
+    imp.add_argument(
+        "--actor", type=int, default=0, help="user id recorded in the history (default 0: the command line)"
+    )
     return parser
 
 
@@ -152,6 +254,8 @@ def main(
             return asyncio.run(_console(settings, args, stdout))
         if args.command == "kb":
             return _kb(settings, args, stdout)
+        if args.command in {"run", "sync"}:
+            return _discord(settings, args, stdout)
         raise CliError(f"unknown command {args.command}", EXIT_USAGE)
     except KnowledgeError as exc:
         sys.stderr.write(f"error: the knowledge base is invalid ({len(exc.problems)} problem(s)):\n")

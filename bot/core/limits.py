@@ -17,5 +17,6 @@ MAX_ANSWER_CHARS: Final = 1500
 MAX_PHRASINGS: Final = 10
 MAX_EXCERPTS: Final = 5
 MAX_EXCERPT_CHARS: Final = 1000
+MAX_SPEAKER_CHARS: Final = 100
 #: Size cap for an imported YAML file, in bytes.
 MAX_IMPORT_BYTES: Final = 256 * 1024
