@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -71,3 +74,27 @@ def entry(id: str = "e1", **over: Any) -> dict[str, Any]:
     }
     base.update(over)
     return base
+
+
+def run_cli(
+    tmp_path: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` as a real subprocess, on a throwaway database."""
+    full_env = {
+        **os.environ,
+        "BOT_DATABASE": str(tmp_path / "db.sqlite3"),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "PYTHONIOENCODING": "utf-8",
+        **(env or {}),
+    }
+    # cwd is tmp_path so that no developer's .env leaks into the test.
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=full_env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from bot.settings import PROJECT_ROOT
+from tests.conftest import run_cli as run
 
 GUILD = "111111111111111111"
 OTHER = "222222222222222222"
@@ -30,26 +27,6 @@ ENTRY: dict[str, Any] = {
     "tags": ["club"],
     "entities": ["blinken"],
 }
-
-
-def run(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "BOT_DATABASE": str(tmp_path / "db.sqlite3"),
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "PYTHONIOENCODING": "utf-8",
-    }
-    # cwd is tmp_path so that no developer's .env leaks into the test.
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=tmp_path,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
 
 
 def write_yaml(path: Path, entries: list[dict[str, Any]]) -> Path:

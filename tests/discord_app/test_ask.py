@@ -271,3 +271,20 @@ async def test_a_rate_limited_callback_is_retried(live: Live) -> None:
     first = await live.fake.wait_for_request("POST", paths.CALLBACK)
     second = await live.fake.wait_for_request("POST", paths.CALLBACK)
     assert (first.status, second.status) == (429, 200)
+
+
+async def test_a_slow_answer_is_deferred_then_followed_up(live: Live) -> None:
+    original = live.assistant.ask
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(2.0)  # e.g. a busy database while logging the question
+        return await original(*args, **kwargs)
+
+    live.assistant.ask = slow  # type: ignore[method-assign]
+    interaction = ask("Who attended the meeting?")
+    await live.fake.dispatch("INTERACTION_CREATE", interaction)
+    deferred = await live.fake.wait_for_interaction_response(interaction)
+    assert deferred.json == {"type": 5}
+    followup = await live.fake.wait_for_request("POST", paths.FOLLOWUP, timeout=10)
+    assert "Blinken" in str(followup.json["embeds"])
+    assert_pings_nobody(followup.json)

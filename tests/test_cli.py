@@ -1,0 +1,129 @@
+"""`python -m bot ask|console|kb validate|run`: real subprocesses, as a user would run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.core.text import normalize_verbatim
+from tests.conftest import ARTICLE, KNOWLEDGE, run_cli
+
+ARTICLE_TEXT = normalize_verbatim(ARTICLE.read_text(encoding="utf-8"))
+CONTRACT_KEYS = {"question", "answered", "answer", "confidence", "citations", "suggestions", "entry_id"}
+
+
+def test_ask_prints_the_answer_with_quoted_excerpts(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "ask", "Who attended the meeting?")
+    assert result.returncode == 0, result.stderr
+    assert "Blinken" in result.stdout and "Hamada" in result.stdout
+    assert "\u00b6" in result.stdout and "\u201c" in result.stdout
+    assert result.stderr == ""
+
+
+def test_ask_json_speaks_the_contract(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "ask", "--json", "Where did the meeting happen?")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert set(answer) == CONTRACT_KEYS
+    assert answer["answered"] is True and 0 <= answer["confidence"] <= 1
+    for citation in answer["citations"]:
+        assert set(citation) == {"excerpt", "source", "location", "speaker"}
+        assert normalize_verbatim(citation["excerpt"]) in ARTICLE_TEXT
+
+
+def test_jsonl_answers_every_line_including_empty_and_overlong_ones(tmp_path: Path) -> None:
+    questions = ["who attended", "", "x" * 2000, "y" * 5000, "What is the best pizza topping?"]
+    result = run_cli(tmp_path, "ask", "--jsonl", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["question"] for a in answers] == questions
+    assert answers[0]["answered"] is True
+    assert not any(a["answered"] for a in answers[1:])
+    assert "Ask me a question" in answers[1]["answer"]
+    assert "too long" in answers[3]["answer"] and "2,000" in answers[3]["answer"]
+
+
+def test_abstention_lists_suggestions(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "ask", "Who won the Super Bowl?")
+    assert result.returncode == 0
+    assert "I don't know that from the article" in result.stdout
+    assert "You could ask:" in result.stdout
+
+
+def test_ask_without_a_question_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "ask")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: no question given")
+
+
+def test_console_answers_until_an_empty_line(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "console", stdin="who is hamada\n\nnot read\n")
+    assert result.returncode == 0, result.stderr
+    assert "Defense Minister" in result.stdout
+    assert result.stdout.count("bot> ") == 1
+
+
+def test_kb_validate_and_stats(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "kb", "validate")
+    assert result.returncode == 0
+    assert result.stdout.startswith("knowledge base OK:") and "entries" in result.stdout
+    stats = json.loads(run_cli(tmp_path, "kb", "stats").stdout)
+    assert stats["sources"] == 1 and stats["entries"] > 0
+
+
+def test_an_invalid_knowledge_base_lists_every_problem_and_exits_non_zero(tmp_path: Path) -> None:
+    broken = tmp_path / "knowledge"
+    (broken / "entries").mkdir(parents=True)
+    (broken / "sources").mkdir()
+    for name in ("article.yaml", "article.txt"):
+        (broken / "sources" / name).write_bytes((KNOWLEDGE / "sources" / name).read_bytes())
+    bad = {
+        "id": "bad",
+        "questions": ["q"],
+        "answer": "a",
+        "citations": [{"source": "article", "excerpt": "nope"}],
+    }
+    (broken / "entries" / "x.yaml").write_text(yaml.safe_dump({"entries": [bad, {"id": "Bad Id"}]}))
+    for command in (["kb", "validate"], ["ask", "who attended"]):
+        result = run_cli(tmp_path, *command, env={"BOT_KNOWLEDGE_DIR": str(broken)})
+        assert result.returncode == 1
+        assert "the knowledge base is invalid (2 problem(s))" in result.stderr
+        assert "entries/x.yaml: id='bad'" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_an_invalid_setting_is_one_line(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "ask", "hi", env={"BOT_ANSWER_THRESHOLD": "lots"})
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: invalid setting answer_threshold")
+
+
+@pytest.mark.parametrize("command", ["run", "sync"])
+def test_discord_commands_need_a_token(tmp_path: Path, command: str) -> None:
+    result = run_cli(tmp_path, command, env={"DISCORD_TOKEN": ""})
+    assert result.returncode == 1
+    assert "DISCORD_TOKEN is not set" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_ask_path_does_not_import_discord(tmp_path: Path) -> None:
+    # Cold start matters for the CLI; discord.py is only for `run` and `sync`.
+    code = (
+        "import sys; from bot.cli import main; main(['ask', 'who attended']); print('discord' in sys.modules)"
+    )
+    probe = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={**os.environ, "BOT_DATABASE": str(tmp_path / "db.sqlite3")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip().splitlines()[-1] == "False"
