@@ -60,7 +60,8 @@ STOP_WORDS: frozenset[str] = frozenset(
     whom whose would could should can will shall may might must know any some all please just
     also very really much many more up down out off over under again only own same too both
     each few most other such yet ok okay hey hi whether anything something everything nothing
-    anyone someone s t d ll re ve m
+    anyone someone tell explain describe detail details info information give show learn s t d ll re
+    ve m
     """.split()
 )
 QUESTION_WORDS: frozenset[str] = frozenset({"who", "when", "where", "why", "how", "what", "which"})

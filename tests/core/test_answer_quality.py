@@ -7,6 +7,7 @@ quotation of the very words an entry cites is an equally good answer.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from bot.core.answers import Answer, AnswerService
 from bot.core.loader import KnowledgeBase
 from bot.core.text import normalize_verbatim
+from bot.settings import PROJECT_ROOT
 
 CASES = [
     tuple(line.split("\t", 1))
@@ -59,3 +61,39 @@ def test_out_of_scope_questions_are_declined(service: AnswerService, question: s
     assert not answer.answered
     assert answer.citations == []
     assert answer.suggestions, "an abstention should offer questions the bot can answer"
+
+
+# ---- question sets in the evaluation format of ../shared/eval (expect groups or "abstain") ----
+SHARED_DEV = PROJECT_ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+CONTRACT_SETS = [Path(__file__).parent.parent / "data" / "contract_questions.jsonl", SHARED_DEV]
+
+
+def _fold(text: str) -> str:
+    return " ".join(normalize_verbatim(text).lower().split())
+
+
+@pytest.mark.parametrize("path", CONTRACT_SETS, ids=lambda p: p.name)
+def test_question_sets_in_the_evaluation_format(
+    service: AnswerService, kb: KnowledgeBase, path: Path
+) -> None:
+    if not path.exists():
+        pytest.skip(f"{path} is not present on this machine")
+    article = _fold(kb.sources["article"].text)
+    cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    misses: list[str] = []
+    in_scope = [c for c in cases if c["expect"] != "abstain"]
+    for case in cases:
+        answer = service.answer(case["q"])
+        for citation in answer.citations:
+            assert _fold(citation.excerpt) in article, f"unfaithful excerpt for {case['q']!r}"
+        if case["expect"] == "abstain":
+            if answer.answered:
+                misses.append(f"{case['q']!r}: answered, should abstain")
+            continue
+        text = _fold(answer.answer + " " + " ".join(c.excerpt for c in answer.citations))
+        lacking = [g for g in case["expect"] if not any(_fold(alt) in text for alt in g)]
+        if not answer.answered or lacking:
+            misses.append(f"{case['q']!r}: {'abstained' if not answer.answered else f'lacks {lacking}'}")
+    abstain_misses = [m for m in misses if m.endswith("should abstain")]
+    assert not abstain_misses, "\n".join(abstain_misses)
+    assert len(misses) <= 0.05 * len(in_scope), "\n".join(misses)
