@@ -101,7 +101,7 @@ def parse_items(data: Any, key: str, model: type[M], file: str, problems: list[P
 
 
 def _read_yaml(path: Path, root: Path, problems: list[Problem]) -> Any:
-    rel = str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
+    rel = _rel(path, root)
     try:
         return load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -143,6 +143,26 @@ def load_sources(root: Path, problems: list[Problem]) -> dict[str, Source]:
     return sources
 
 
+def locate_in_source(
+    texts: Mapping[str, SourceText],
+    source: str,
+    excerpt: str,
+    what: str,
+    file: str,
+    item: str,
+    problems: list[Problem],
+) -> str | None:
+    """Where `excerpt` stands in `source`, or None with a Problem saying why not."""
+    text = texts.get(source)
+    if text is None:
+        problems.append(Problem(file, item, f"unknown source id {source!r}"))
+        return None
+    location = text.locate(excerpt)
+    if location is None:
+        problems.append(Problem(file, item, f"{what} is not verbatim in source {source!r}: {excerpt!r}"))
+    return location
+
+
 def check_citations(
     citations: Iterable[Citation],
     texts: Mapping[str, SourceText],
@@ -153,17 +173,9 @@ def check_citations(
     """Citations with `location` filled in; a Problem for each unknown source or non-verbatim excerpt."""
     located: list[Citation] = []
     for cit in citations:
-        text = texts.get(cit.source)
-        if text is None:
-            problems.append(Problem(file, item, f"unknown source id {cit.source!r}"))
-            continue
-        location = text.locate(cit.excerpt)
-        if location is None:
-            problems.append(
-                Problem(file, item, f"excerpt is not verbatim in source {cit.source!r}: {cit.excerpt!r}")
-            )
-            continue
-        located.append(cit.model_copy(update={"location": location}))
+        location = locate_in_source(texts, cit.source, cit.excerpt, "excerpt", file, item, problems)
+        if location is not None:
+            located.append(cit.model_copy(update={"location": location}))
     return located
 
 
@@ -177,52 +189,41 @@ def _check_unique(
         seen.add(item.id)
 
 
-def load_knowledge(root: Path | str) -> KnowledgeBase:
-    """Load and validate everything under `root`, or raise KnowledgeError listing every problem."""
-    root = Path(root)
-    problems: list[Problem] = []
-    if not root.is_dir():
-        raise KnowledgeError([Problem(str(root), None, "knowledge directory not found")])
+def _load_entities(root: Path, problems: list[Problem]) -> list[Entity]:
+    path = root / "entities.yaml"
+    if not path.exists():
+        return []
+    rel = _rel(path, root)
+    data = _read_yaml(path, root, problems)
+    entities = parse_items(data, "entities", Entity, rel, problems) if data is not None else []
+    _check_unique(entities, "entity", {e.id: rel for e in entities}, problems)
+    return entities
 
-    sources = load_sources(root, problems)
-    if not sources:
-        problems.append(Problem(_rel(root / "sources", root), None, "no sources found"))
-    texts = {sid: SourceText(src) for sid, src in sources.items()}
 
-    entities: list[Entity] = []
-    entity_files: dict[str, str] = {}
-    ent_path = root / "entities.yaml"
-    if ent_path.exists():
-        data = _read_yaml(ent_path, root, problems)
-        if data is not None:
-            entities = parse_items(data, "entities", Entity, _rel(ent_path, root), problems)
-            entity_files = {e.id: _rel(ent_path, root) for e in entities}
-    _check_unique(entities, "entity", entity_files, problems)
-    entity_ids = {e.id for e in entities}
-
+def _load_quotes(
+    root: Path, texts: Mapping[str, SourceText], entity_ids: set[str], problems: list[Problem]
+) -> list[Quote]:
+    path = root / "quotes.yaml"
+    if not path.exists():
+        return []
+    rel = _rel(path, root)
+    data = _read_yaml(path, root, problems)
     quotes: list[Quote] = []
-    quote_path = root / "quotes.yaml"
-    if quote_path.exists():
-        rel = _rel(quote_path, root)
-        data = _read_yaml(quote_path, root, problems)
-        for quote in parse_items(data, "quotes", Quote, rel, problems) if data is not None else []:
-            item = f"id={quote.id!r}"
-            if quote.speaker not in entity_ids:
-                problems.append(Problem(rel, item, f"unknown speaker entity {quote.speaker!r}"))
-                continue
-            text = texts.get(quote.source)
-            if text is None:
-                problems.append(Problem(rel, item, f"unknown source id {quote.source!r}"))
-                continue
-            location = text.locate(quote.text)
-            if location is None:
-                problems.append(
-                    Problem(rel, item, f"quote is not verbatim in source {quote.source!r}: {quote.text!r}")
-                )
-                continue
+    for quote in parse_items(data, "quotes", Quote, rel, problems) if data is not None else []:
+        item = f"id={quote.id!r}"
+        if quote.speaker not in entity_ids:
+            problems.append(Problem(rel, item, f"unknown speaker entity {quote.speaker!r}"))
+            continue
+        location = locate_in_source(texts, quote.source, quote.text, "quote", rel, item, problems)
+        if location is not None:
             quotes.append(quote.model_copy(update={"location": location}))
-    _check_unique(quotes, "quote", {q.id: _rel(quote_path, root) for q in quotes}, problems)
+    _check_unique(quotes, "quote", {q.id: rel for q in quotes}, problems)
+    return quotes
 
+
+def _load_entries(
+    root: Path, texts: Mapping[str, SourceText], entity_ids: set[str], problems: list[Problem]
+) -> list[Entry]:
     entries: list[Entry] = []
     entry_files: dict[str, str] = {}
     for path in sorted((root / "entries").glob("*.yaml")):
@@ -243,6 +244,24 @@ def load_knowledge(root: Path | str) -> KnowledgeBase:
                 problems.append(Problem(rel, item, f"duplicate entry id (also in {entry_files[entry.id]})"))
             else:
                 entry_files[entry.id] = rel
+    return entries
+
+
+def load_knowledge(root: Path | str) -> KnowledgeBase:
+    """Load and validate everything under `root`, or raise KnowledgeError listing every problem."""
+    root = Path(root)
+    problems: list[Problem] = []
+    if not root.is_dir():
+        raise KnowledgeError([Problem(str(root), None, "knowledge directory not found")])
+
+    sources = load_sources(root, problems)
+    if not sources:
+        problems.append(Problem(_rel(root / "sources", root), None, "no sources found"))
+    texts = {sid: SourceText(src) for sid, src in sources.items()}
+    entities = _load_entities(root, problems)
+    entity_ids = {e.id for e in entities}
+    quotes = _load_quotes(root, texts, entity_ids, problems)
+    entries = _load_entries(root, texts, entity_ids, problems)
 
     if problems:
         raise KnowledgeError(problems)
