@@ -11,8 +11,8 @@ import logging
 from dataclasses import dataclass
 
 from bot.core.answers import Answer, AnswerService
-from bot.core.loader import KnowledgeBase, load_knowledge
-from bot.core.models import Scope
+from bot.core.loader import KnowledgeBase, Problem, check_citations, load_knowledge
+from bot.core.models import Entry, Scope
 from bot.core.store import Store, StoreError
 from bot.settings import Settings
 
@@ -56,7 +56,12 @@ class Assistant:
             raise
         for stored in guild_entries:
             assert stored.scope is not None
-            service.upsert_entry(stored.scope, stored.entry)
+            if _still_verbatim(stored.entry, kb):
+                service.upsert_entry(stored.scope, stored.entry)
+            else:
+                # Kept in the store (nothing is lost), but never quoted while its excerpts no
+                # longer stand in the source: a moderator can edit or revert it.
+                log.warning("server %s entry %r no longer quotes its source verbatim", stored.scope, stored.id)
         return cls(settings, kb, service, store)
 
     async def close(self) -> None:
@@ -101,3 +106,9 @@ class Assistant:
             # Answering matters more than the log: a busy or read-only store must not cost an answer.
             log.warning("could not log the question: %s", exc)
         return AskResult(answer, question_id)
+
+
+def _still_verbatim(entry: Entry, kb: KnowledgeBase) -> bool:
+    problems: list[Problem] = []
+    check_citations(entry.citations, kb.texts, "store", entry.id, problems)
+    return not problems
