@@ -61,7 +61,9 @@ class Assistant:
             else:
                 # Kept in the store (nothing is lost), but never quoted while its excerpts no
                 # longer stand in the source: a moderator can edit or revert it.
-                log.warning("server %s entry %r no longer quotes its source verbatim", stored.scope, stored.id)
+                log.warning(
+                    "server %s entry %r no longer quotes its source verbatim", stored.scope, stored.id
+                )
         return cls(settings, kb, service, store)
 
     async def close(self) -> None:
