@@ -47,7 +47,9 @@ class Assistant:
             settings.database, busy_timeout=settings.db_busy_timeout, read_only=read_only
         )
         try:
-            if not read_only:
+            # `store.read_only`, not the flag: the store also opens read-only by itself when the
+            # file cannot be written, and answering must still work then.
+            if not store.read_only:
                 report = await store.seed_base(kb.entries)
                 log.info("knowledge base synced to the store: %s", report)
             guild_entries = [s for s in await store.all_active_entries() if s.scope is not None]

@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.assistant import Assistant
+from bot.core.curation import CurationService
 from bot.core.models import Source
 from bot.discord_app import render
 from bot.discord_app.errors import MeetingTree, cooldown_text
@@ -39,6 +40,7 @@ class MeetingBot(commands.Bot):
         )
         self.assistant = assistant
         self.settings = settings
+        self.curation = CurationService(assistant, max_entries_per_guild=settings.max_entries_per_guild)
         self.sync_on_start = sync_on_start
         self.limiter = QuestionLimiter(settings.cooldown_rate, settings.cooldown_per_seconds)
         self.recent = RecentAnswers(settings.duplicate_window_seconds)
@@ -52,9 +54,11 @@ class MeetingBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         from bot.discord_app.cogs.ask import AskCog
+        from bot.discord_app.cogs.curation import CurationCog
 
         self.add_dynamic_items(FeedbackButton, SuggestionSelect)
         await self.add_cog(AskCog(self))
+        await self.add_cog(CurationCog(self))
         if self.sync_on_start:
             await self.sync_commands(self.settings.dev_guild_id)
 

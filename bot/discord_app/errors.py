@@ -3,24 +3,53 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import discord
 from discord import app_commands
 
-from bot.core.store import StoreError
+from bot.core.curation import CurationError
+from bot.core.store import StoreBusy, StoreError, StoreReadOnly
 from bot.discord_app import render
 
 log = logging.getLogger(__name__)
 
 APOLOGY = "Sorry, something went wrong while answering. The error has been logged; please try again."
+#: Longest single problem line in a list of problems (a closest passage can be a paragraph).
+MAX_PROBLEM_LINE = 600
 
 
 def cooldown_text(retry_after: float) -> str:
     return f"You're asking quickly! Please wait {max(1, round(retry_after))} s before the next question."
 
 
+def problems_text(problems: Sequence[str], heading: str, limit: int = render.MAX_MESSAGE) -> str:
+    """A heading and one bullet per problem (escaped, each cut to a sane length), fitted to
+    `limit`; problems that do not fit are counted, never silently dropped."""
+    bullets = [f"\u2022 {render.escape_user_text(p, MAX_PROBLEM_LINE)}" for p in problems]
+    room = limit - len(heading) - 1
+    listed = render.fit_lines(bullets, room, lambda n: f"{render.ELLIPSIS} {n} more problem(s) not shown.")
+    return f"{heading}\n{listed}"
+
+
+def user_message(error: BaseException) -> str | None:
+    """The private explanation of an expected failure; None for a bug (log it and apologise)."""
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return cooldown_text(error.retry_after)
+    if isinstance(error, app_commands.CheckFailure):
+        return str(error) or "You can't use this command here."
+    if isinstance(error, CurationError):
+        # Content problems (a draft, an import file): every problem, so all can be fixed at once.
+        return problems_text(error.problems, "Nothing was saved:")
+    if isinstance(error, StoreError):
+        # Store errors carry messages written for users ("busy, try again", "version conflict").
+        return str(error)
+    return None
+
+
 async def tell(interaction: discord.Interaction, text: str) -> None:
     """Send `text` privately, as the response or as a follow-up; losing it only gets logged."""
+    text = render.truncate(text, render.MAX_MESSAGE)
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=render.NO_PINGS)
@@ -31,20 +60,31 @@ async def tell(interaction: discord.Interaction, text: str) -> None:
         log.warning("could not deliver a message to interaction %s: %s", interaction.id, exc)
 
 
+async def report(interaction: discord.Interaction, error: BaseException, where: str | None = None) -> None:
+    """Explain `error` privately to whoever caused it; log and apologise if it is a bug.
+
+    Used by the command tree and by every view and modal, so a button or a form fails the same
+    polite way a command does."""
+    original = getattr(error, "original", error)
+    if where is None:
+        where = f"/{interaction.command.qualified_name}" if interaction.command else "component"
+    message = user_message(error)
+    if message is None:
+        message = user_message(original)
+    if message is None:
+        log.error("error in %s", where, exc_info=original)
+        await tell(interaction, APOLOGY)
+        return
+    if isinstance(original, StoreBusy | StoreReadOnly) or type(original) is StoreError:
+        # The operator should know about these; a missing id or a stale form is the user's business.
+        log.warning("store error in %s: %s", where, original)
+    else:
+        log.info("%s refused: %s", where, " ".join(str(original).split()))
+    await tell(interaction, message)
+
+
 class MeetingTree(app_commands.CommandTree["discord.Client"]):
     """Command tree whose errors end in a private explanation or apology."""
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        original = getattr(error, "original", error)
-        if isinstance(error, app_commands.CommandOnCooldown):
-            await tell(interaction, cooldown_text(error.retry_after))
-        elif isinstance(error, app_commands.CheckFailure):
-            await tell(interaction, str(error) or "You can't use this command here.")
-        elif isinstance(original, StoreError):
-            # Store errors carry messages written for users ("busy, try again", "read-only").
-            log.warning("store error in /%s: %s", interaction.command and interaction.command.name, original)
-            await tell(interaction, str(original))
-        else:
-            command = interaction.command.qualified_name if interaction.command else "component"
-            log.error("error in %s", command, exc_info=original)
-            await tell(interaction, APOLOGY)
+        await report(interaction, error)

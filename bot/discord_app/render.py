@@ -7,7 +7,7 @@ ping anyone (allowed mentions are "none" on every reply as well).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 import discord
@@ -34,6 +34,10 @@ MAX_SELECT_VALUE: Final = 100
 MAX_BUTTON_LABEL: Final = 80
 MAX_MODAL_TITLE: Final = 45
 MAX_TEXT_INPUT: Final = 4000
+MAX_TEXT_INPUT_LABEL: Final = 45
+MAX_TEXT_INPUT_PLACEHOLDER: Final = 100
+MAX_MODAL_INPUTS: Final = 5
+MAX_BUTTONS_PER_ROW: Final = 5
 
 #: Nobody is ever pinged by a reply, whatever the question contained.
 NO_PINGS: Final = discord.AllowedMentions.none()
@@ -54,7 +58,11 @@ def escape_user_text(text: str, limit: int | None = None) -> str:
     """User text shown back: no markdown, no mentions, one line. Escaping happens before the cut
     so a cut can never leave a dangling escape that breaks the rest of the message."""
     flat = " ".join(text.split())
-    escaped = escape_mentions(escape_markdown(flat, as_needed=False))
+    # Escaped piecewise around each "[": escape_markdown escapes a whole masked link "[text](url)"
+    # with one backslash in front and leaves the markdown inside it live ("[**x**](url)" bold);
+    # and URLs too, or one ending in "\\" would escape whatever the message says next.
+    pieces = [escape_markdown(piece, as_needed=False, ignore_links=False) for piece in flat.split("[")]
+    escaped = escape_mentions("\\[".join(pieces))
     if limit is not None and len(escaped) > limit:
         escaped = truncate(escaped, limit)
         # Never end on a lone backslash that would escape our own formatting.
@@ -128,6 +136,27 @@ def fit_embed(embed: discord.Embed) -> discord.Embed:
         over = len(embed) - MAX_EMBED_TOTAL
         embed.description = truncate(embed.description, max(1, len(embed.description) - over))
     return embed
+
+
+def fit_lines(lines: Sequence[str], limit: int, more: Callable[[int], str] | None = None) -> str:
+    """As many whole `lines` as fit in `limit` characters, then a line saying how many were left
+    out (`more(n)`, default "… and n more"). A first line too long on its own is truncated."""
+    text = "\n".join(lines)
+    if len(text) <= limit:
+        return text
+    note = more or (lambda n: f"{ELLIPSIS} and {n} more")
+    sizes = [0]  # sizes[k] = len("\n".join(lines[:k]))
+    for line in lines:
+        sizes.append(sizes[-1] + len(line) + (1 if len(sizes) > 1 else 0))
+    for kept in range(len(lines) - 1, 0, -1):
+        tail = note(len(lines) - kept)
+        if sizes[kept] + 1 + len(tail) <= limit:
+            return "\n".join([*lines[:kept], tail])
+    tail = note(len(lines) - 1) if len(lines) > 1 else ""
+    if not tail:
+        return truncate(lines[0], limit)
+    room = limit - len(tail) - 1
+    return f"{truncate(lines[0], room)}\n{tail}" if room > 0 else truncate(tail, limit)
 
 
 def choice_name(text: str) -> str:

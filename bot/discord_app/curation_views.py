@@ -1,0 +1,583 @@
+"""The moderators' forms and buttons for `/qa`: the entry modal, confirmations, pagers, gaps.
+
+Who may curate is checked here too (`require_curator`), so a button or a form re-checks the
+permission the command checked: a moderator whose role was taken away mid-edit is refused.
+Views are ordinary in-memory views with timeouts (their messages are ephemeral, so nothing
+outlives the moderator's session); every one answers only the moderator who opened it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any, Final, cast
+
+import discord
+from discord import app_commands
+from discord.utils import MISSING, escape_markdown, format_dt
+
+from bot.core.answers import Answer
+from bot.core.curation import (
+    DraftInvalid,
+    Gap,
+    ScopeStats,
+    describe_history,
+    draft_from_text,
+    draft_text,
+)
+from bot.core.documents import entry_document
+from bot.core.limits import MAX_ANSWER_CHARS, MAX_PHRASINGS, MAX_SPEAKER_CHARS
+from bot.core.models import EntryDraft
+from bot.core.permissions import REFUSAL, can_curate
+from bot.core.store import EntryVersion, StoredEntry, StoreError, VersionConflict
+from bot.discord_app import render
+from bot.discord_app.errors import report
+
+if TYPE_CHECKING:
+    from bot.discord_app.client import MeetingBot
+
+log = logging.getLogger(__name__)
+
+#: A moderator may take a while to write an answer; an unsubmitted form is forgotten after this.
+MODAL_TIMEOUT: Final = 60 * 60.0
+#: Buttons on ephemeral replies: Discord lets the bot edit those for 15 minutes.
+VIEW_TIMEOUT: Final = 15 * 60.0
+LIST_PAGE_SIZE: Final = 10
+#: "Add answer for #n" buttons under the gap report (one row).
+MAX_GAP_BUTTONS: Final = render.MAX_BUTTONS_PER_ROW
+
+NOT_IN_SERVER: Final = (
+    "The /qa commands work only inside a server: each server curates its own answers. "
+    "Ask me questions here with /ask or a message."
+)
+MANAGE_SERVER_ONLY: Final = (
+    "Only members with the Manage Server permission can choose who may curate this server's answers."
+)
+NOT_YOURS: Final = "These buttons belong to the moderator who ran the command; run it yourself to use them."
+
+_ACTIONS: Final = {
+    "seed": "loaded from the knowledge files",
+    "create": "added",
+    "edit": "edited",
+    "remove": "removed",
+    "revert": "reverted",
+    "import": "imported",
+}
+
+
+def _bot(interaction: discord.Interaction) -> MeetingBot:
+    return cast("MeetingBot", interaction.client)
+
+
+# --------------------------------------------------------------------------------------------
+# Who may curate.
+# --------------------------------------------------------------------------------------------
+
+
+class NotInServer(app_commands.NoPrivateMessage):
+    def __init__(self) -> None:
+        super().__init__(NOT_IN_SERVER)
+
+
+class NotCurator(app_commands.CheckFailure):
+    def __init__(self, message: str = REFUSAL) -> None:
+        super().__init__(message)
+
+
+class NotYourButtons(app_commands.CheckFailure):
+    def __init__(self) -> None:
+        super().__init__(NOT_YOURS)
+
+
+def _role_ids(member: discord.Member) -> set[int]:
+    # `Member.roles` drops roles missing from the guild cache; the interaction's own role ids
+    # (`_roles`) do not, so a moderator is recognised even before the guild is cached.
+    return {role.id for role in member.roles} | set(member._roles)
+
+
+def _manages_server(interaction: discord.Interaction) -> bool:
+    perms = interaction.permissions  # resolved by Discord for this member in this channel
+    return perms.manage_guild or perms.administrator
+
+
+async def is_curator(interaction: discord.Interaction) -> bool:
+    """Manage Server, or the server's moderator role (the settings' role if it set none)."""
+    member = interaction.user
+    if interaction.guild_id is None or not isinstance(member, discord.Member):
+        return False
+    if _manages_server(interaction):
+        return True
+    bot = _bot(interaction)
+    return can_curate(
+        manage_guild=False,
+        role_ids=_role_ids(member),
+        configured_role_id=await bot.assistant.store.get_moderator_role(interaction.guild_id),
+        fallback_role_id=bot.settings.moderator_role_id,
+    )
+
+
+async def require_curator(interaction: discord.Interaction, *, manage_server: bool = False) -> int:
+    """The server's id if the user may curate it (`manage_server`: only Manage Server counts);
+    otherwise a CheckFailure whose message the error handler shows privately."""
+    guild_id = interaction.guild_id
+    if guild_id is None:
+        raise NotInServer()
+    if manage_server:
+        if not _manages_server(interaction):
+            raise NotCurator(MANAGE_SERVER_ONLY)
+    elif not await is_curator(interaction):
+        raise NotCurator()
+    return guild_id
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering (every limit comes from `render`).
+# --------------------------------------------------------------------------------------------
+
+
+def code(entry_id: str) -> str:
+    """An entry id in inline code (ids are [a-z0-9._-], so they cannot break out of it)."""
+    return f"`{entry_id}`"
+
+
+def preview_embed(bot: MeetingBot, guild_id: int, stored: StoredEntry) -> discord.Embed:
+    """How the entry answers in this server, as `/ask` would show it."""
+    service = bot.assistant.service
+    doc = service.document(guild_id, stored.id) or entry_document(stored.entry, guild_id, service.lexicon)
+    answer: Answer = service.render_document(stored.entry.questions[0], doc)
+    embed = render.answer_embed(answer)
+    phrasings = "\n".join(f"\u2022 {escape_markdown(q)}" for q in stored.entry.questions)
+    embed.insert_field_at(
+        0, name="Asked as", value=render.truncate(phrasings, render.MAX_FIELD_VALUE), inline=False
+    )
+    embed.set_footer(
+        text=render.truncate(
+            f"Entry {stored.id} \u00b7 version {stored.version} \u00b7 this server only", render.MAX_FOOTER
+        )
+    )
+    return render.fit_embed(embed)
+
+
+def entry_summary_embed(stored: StoredEntry, title: str) -> discord.Embed:
+    entry = stored.entry
+    embed = discord.Embed(
+        title=render.truncate(title, render.MAX_EMBED_TITLE),
+        description=render.truncate(
+            discord.utils.escape_mentions(entry.answer), render.MAX_EMBED_DESCRIPTION
+        ),
+        colour=render.COLOUR_ANSWER,
+    )
+    phrasings = "\n".join(f"\u2022 {escape_markdown(q)}" for q in entry.questions)
+    embed.add_field(name="Asked as", value=render.truncate(phrasings, render.MAX_FIELD_VALUE), inline=False)
+    embed.set_footer(text=f"version {stored.version}")
+    return render.fit_embed(embed)
+
+
+def draft_problems_embed(error: DraftInvalid) -> discord.Embed:
+    """Every problem of a draft, and the closest passage of the source for each excerpt that is
+    not verbatim (to paste instead)."""
+    count = len(error.problems)
+    bullets = [f"\u2022 {render.escape_user_text(p, 600)}" for p in error.problems]
+    embed = discord.Embed(
+        title=f"Not saved: {count} problem{'s' if count != 1 else ''} to fix",
+        description=render.fit_lines(bullets, render.MAX_EMBED_DESCRIPTION),
+        colour=render.COLOUR_UNKNOWN,
+    )
+    for n, passage in enumerate(error.closest, start=1):
+        if passage is None or len(embed.fields) >= render.MAX_FIELDS:
+            continue
+        embed.add_field(
+            name=render.truncate(
+                f"Closest passage to excerpt {n} ({passage.location})", render.MAX_FIELD_NAME
+            ),
+            value=render.truncate(escape_markdown(passage.text), render.MAX_FIELD_VALUE),
+            inline=False,
+        )
+    return render.fit_embed(embed)
+
+
+def history_embed(entry_id: str, versions: Sequence[EntryVersion]) -> discord.Embed:
+    """Newest first: version, when, who, what happened and what changed."""
+    changes = describe_history(versions)
+    lines: list[str] = []
+    for version, change in zip(versions, changes, strict=True):
+        who = f"<@{version.actor_id}>" if version.actor_id else "the knowledge files"
+        action = _ACTIONS.get(version.action, version.action)
+        if version.note:
+            action += f" ({version.note})"
+        detail = "" if change == action or change == "removed" else f": {change}"
+        lines.append(
+            f"**v{version.version}** \u00b7 {format_dt(version.at, 'f')} \u00b7 {who}\n{action}{detail}"
+        )
+    lines.reverse()
+    current = versions[-1]
+    state = "removed" if current.entry is None else "live"
+    embed = discord.Embed(
+        title=render.truncate(f"History of {entry_id}", render.MAX_EMBED_TITLE),
+        description=render.fit_lines(
+            lines, render.MAX_EMBED_DESCRIPTION, lambda n: f"{render.ELLIPSIS} and {n} older version(s)"
+        ),
+        colour=render.COLOUR_ANSWER,
+    )
+    embed.set_footer(
+        text=f"Current: version {current.version} ({state}). Restore any version with /qa revert."
+    )
+    return embed
+
+
+def gaps_embed(gaps: Sequence[Gap], days: int | None) -> discord.Embed:
+    period = f"in the last {days} day{'s' if days != 1 else ''}" if days else "so far"
+    lines: list[str] = []
+    for n, gap in enumerate(gaps, start=1):
+        times = f"{gap.count} time{'s' if gap.count != 1 else ''}"
+        line = (
+            f"**{n}.** \u201c{render.escape_user_text(gap.question, 200)}\u201d \u2014 asked {times}, "
+            f"last {format_dt(gap.last_asked, 'R')}"
+        )
+        others = [render.escape_user_text(v, 100) for v in gap.variants[1:4]]
+        if others:
+            extra = len(gap.variants) - 1 - len(others)
+            line += "\n   also asked as: " + "; ".join(f"\u201c{v}\u201d" for v in others)
+            line += f" (+{extra} more)" if extra else ""
+        lines.append(line)
+    embed = discord.Embed(
+        title=f"Questions I could not answer {period}",
+        description=render.fit_lines(lines, render.MAX_EMBED_DESCRIPTION),
+        colour=render.COLOUR_UNKNOWN,
+    )
+    embed.set_footer(text="Similar questions are grouped. Add an answer with the buttons below or /qa add.")
+    return embed
+
+
+def stats_embed(report_: ScopeStats) -> discord.Embed:
+    stats = report_.stats
+    period = f"last {report_.days} day(s)" if report_.days else "all time"
+    rate = "\u2014" if report_.answered_rate is None else f"{report_.answered_rate:.0%}"
+    embed = discord.Embed(title=f"Questions in this server ({period})", colour=render.COLOUR_ANSWER)
+    embed.add_field(name="Asked", value=str(stats.asked))
+    embed.add_field(name="Answered", value=f"{stats.answered} ({rate})")
+    embed.add_field(name="Not answered", value=str(stats.asked - stats.answered))
+    embed.add_field(name="Helpful \N{THUMBS UP SIGN}", value=str(stats.helpful))
+    embed.add_field(name="Not helpful \N{THUMBS DOWN SIGN}", value=str(stats.not_helpful))
+    top = [f"{code(entry_id)} \u2014 {n} answer{'s' if n != 1 else ''}" for entry_id, n in stats.top_entries]
+    embed.add_field(
+        name="Most used answers",
+        value=render.truncate("\n".join(top) or "None yet.", render.MAX_FIELD_VALUE),
+        inline=False,
+    )
+    embed.set_footer(text="See what people ask that I cannot answer with /qa gaps.")
+    return embed
+
+
+# --------------------------------------------------------------------------------------------
+# The entry form.
+# --------------------------------------------------------------------------------------------
+
+
+def _prefill(text: str, limit: int) -> str:
+    """A TextInput default within `limit`; cut at a line break when one is close."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    newline = cut.rfind("\n")
+    return cut[:newline] if newline > limit // 2 else cut
+
+
+class EntryModal(discord.ui.Modal):
+    """Add (no `entry_id`) or edit an entry: phrasings, answer, excerpts, speaker.
+
+    An edit remembers the version it was opened on; saving over a newer version is refused.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        draft: EntryDraft | None = None,
+        *,
+        entry_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        super().__init__(title=render.truncate(title, render.MAX_MODAL_TITLE), timeout=MODAL_TIMEOUT)
+        self.entry_id = entry_id
+        self.expected_version = expected_version
+        questions, answer, excerpts, speaker = draft_text(draft) if draft else ("", "", "", "")
+        self.questions: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
+            label="Question phrasings (one per line)",
+            style=discord.TextStyle.paragraph,
+            custom_id="questions",
+            placeholder=f"How people ask it; up to {MAX_PHRASINGS} lines",
+            default=_prefill(questions, render.MAX_TEXT_INPUT) or None,
+            max_length=render.MAX_TEXT_INPUT,
+        )
+        self.answer: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
+            label="Answer",
+            style=discord.TextStyle.paragraph,
+            custom_id="answer",
+            placeholder="The answer in plain words",
+            default=_prefill(answer, MAX_ANSWER_CHARS) or None,
+            max_length=MAX_ANSWER_CHARS,
+        )
+        self.excerpts: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
+            label="Supporting excerpts (one per line)",
+            style=discord.TextStyle.paragraph,
+            custom_id="excerpts",
+            placeholder="Copied word for word from the article",
+            default=_prefill(excerpts, render.MAX_TEXT_INPUT) or None,
+            max_length=render.MAX_TEXT_INPUT,
+        )
+        self.speaker: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
+            label="Speaker (optional)",
+            style=discord.TextStyle.short,
+            custom_id="speaker",
+            placeholder="Whose words the excerpts are, e.g. Antony J. Blinken",
+            default=_prefill(speaker, MAX_SPEAKER_CHARS) or None,
+            required=False,
+            max_length=MAX_SPEAKER_CHARS,
+        )
+        for item in (self.questions, self.answer, self.excerpts, self.speaker):
+            self.add_item(item)
+
+    @classmethod
+    def for_add(cls, draft: EntryDraft | None = None) -> EntryModal:
+        return cls("Add an answer for this server", draft)
+
+    @classmethod
+    def for_edit(cls, entry_id: str, draft: EntryDraft, expected_version: int) -> EntryModal:
+        return cls(f"Edit {entry_id}", draft, entry_id=entry_id, expected_version=expected_version)
+
+    def again(self, draft: EntryDraft, expected_version: int | None = None) -> EntryModal:
+        """The same form, filled with `draft` (what the moderator typed)."""
+        version = expected_version if expected_version is not None else self.expected_version
+        return EntryModal(self.title, draft, entry_id=self.entry_id, expected_version=version)
+
+    def typed(self) -> EntryDraft:
+        return draft_from_text(
+            self.questions.value, self.answer.value, self.excerpts.value, self.speaker.value
+        )
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        # The permission is checked again on submit: it may have been taken away meanwhile.
+        await require_curator(interaction)
+        return True
+
+    async def on_submit(self, interaction: discord.Interaction, /) -> None:
+        guild_id = interaction.guild_id
+        if guild_id is None:  # pragma: no cover - interaction_check refused it
+            raise NotInServer()
+        bot = _bot(interaction)
+        draft = self.typed()
+        try:
+            if self.entry_id is None:
+                stored = await bot.curation.create(guild_id, draft, interaction.user.id)
+                done = f"Added {code(stored.id)}: it answers in this server now. Here is how it looks:"
+            else:
+                assert self.expected_version is not None
+                stored = await bot.curation.edit(
+                    guild_id, self.entry_id, draft, interaction.user.id, self.expected_version
+                )
+                if stored.version == self.expected_version:
+                    done = f"Nothing changed in {code(stored.id)} (version {stored.version})."
+                else:
+                    done = f"Saved {code(stored.id)} as version {stored.version}; it answers with this now:"
+        except DraftInvalid as exc:
+            await self._not_saved(
+                interaction,
+                "Nothing was saved. Press **Edit and retry** to reopen the form with what you typed.",
+                RetryView(interaction.user.id, partial(self.again, exc.draft), "Edit and retry"),
+                draft_problems_embed(exc),
+            )
+            return
+        except VersionConflict as exc:
+            await self._not_saved(
+                interaction,
+                f"{exc} Nothing was overwritten. Reopen `/qa edit` to start from their version, "
+                f"or reopen the form with your text to replace version {exc.actual} knowingly "
+                "(see `/qa history` for what they changed).",
+                RetryView(interaction.user.id, partial(self.again, draft, exc.actual), "Reopen with my text"),
+            )
+            return
+        except StoreError as exc:
+            # Busy, read-only, full, removed meanwhile...: say why, and keep what they typed.
+            log.warning("entry form not saved: %s", exc)
+            await self._not_saved(
+                interaction,
+                f"Not saved: {exc} Your text is kept: press **Reopen with my text** to try again.",
+                RetryView(interaction.user.id, partial(self.again, draft), "Reopen with my text"),
+            )
+            return
+        await interaction.response.send_message(
+            done,
+            embed=preview_embed(bot, guild_id, stored),
+            ephemeral=True,
+            allowed_mentions=render.NO_PINGS,
+        )
+
+    @staticmethod
+    async def _not_saved(
+        interaction: discord.Interaction,
+        text: str,
+        view: RetryView,
+        embed: discord.Embed | None = None,
+    ) -> None:
+        await interaction.response.send_message(
+            render.truncate(text, render.MAX_MESSAGE),
+            embed=embed if embed is not None else MISSING,
+            view=view,
+            ephemeral=True,
+            allowed_mentions=render.NO_PINGS,
+        )
+
+    async def on_error(  # type: ignore[override]  # Modal.on_error has no `item`
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
+        await report(interaction, error, "the entry form")
+
+
+# --------------------------------------------------------------------------------------------
+# Views.
+# --------------------------------------------------------------------------------------------
+
+
+class OwnerView(discord.ui.View):
+    """A view only the moderator who opened it may use (and only while they may curate)."""
+
+    def __init__(self, owner_id: int, *, timeout: float | None = VIEW_TIMEOUT) -> None:
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        if interaction.user.id != self.owner_id:
+            raise NotYourButtons()
+        await require_curator(interaction)
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        await report(interaction, error, "a /qa button")
+
+
+class RetryView(OwnerView):
+    """One button that reopens a form filled with what the moderator typed."""
+
+    def __init__(self, owner_id: int, make_modal: Callable[[], EntryModal], label: str) -> None:
+        super().__init__(owner_id)
+        self.make_modal = make_modal
+        self.retry.label = label
+
+    @discord.ui.button(label="Edit and retry", style=discord.ButtonStyle.primary)
+    async def retry(self, interaction: discord.Interaction, button: discord.ui.Button[RetryView]) -> None:
+        # A fresh modal each time: a submitted modal is spent, and the button may be pressed again.
+        await interaction.response.send_modal(self.make_modal())
+
+
+class ConfirmRemoveView(OwnerView):
+    def __init__(self, owner_id: int, guild_id: int, stored: StoredEntry) -> None:
+        super().__init__(owner_id, timeout=5 * 60.0)
+        self.guild_id = guild_id
+        self.stored = stored
+
+    @discord.ui.button(label="Remove", style=discord.ButtonStyle.danger)
+    async def confirm(
+        self, interaction: discord.Interaction, button: discord.ui.Button[ConfirmRemoveView]
+    ) -> None:
+        self.stop()
+        entry_id = self.stored.id
+        try:
+            removed = await _bot(interaction).curation.remove(
+                self.guild_id, entry_id, interaction.user.id, expected_version=self.stored.version
+            )
+        except StoreError as exc:
+            await interaction.response.edit_message(content=f"Not removed: {exc}", embed=None, view=None)
+            return
+        await interaction.response.edit_message(
+            content=(
+                f"Removed {code(entry_id)}: it no longer answers here. It is kept in its history "
+                f"(version {removed.version}); restore it with "
+                f"`/qa revert id:{entry_id} version:{self.stored.version}`."
+            ),
+            embed=None,
+            view=None,
+        )
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(
+        self, interaction: discord.Interaction, button: discord.ui.Button[ConfirmRemoveView]
+    ) -> None:
+        self.stop()
+        await interaction.response.edit_message(
+            content=f"Cancelled: {code(self.stored.id)} was not removed.", embed=None, view=None
+        )
+
+
+class ListPager(OwnerView):
+    """Pages through a server's entries, `LIST_PAGE_SIZE` at a time."""
+
+    def __init__(self, owner_id: int, entries: Sequence[StoredEntry], heading: str) -> None:
+        super().__init__(owner_id)
+        self.entries = list(entries)
+        self.heading = heading
+        self.page = 0
+        self.pages = max(1, -(-len(self.entries) // LIST_PAGE_SIZE))
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        self.previous.disabled = self.page <= 0
+        self.next.disabled = self.page >= self.pages - 1
+
+    def embed(self) -> discord.Embed:
+        start = self.page * LIST_PAGE_SIZE
+        lines = []
+        for stored in self.entries[start : start + LIST_PAGE_SIZE]:
+            first = render.escape_user_text(stored.entry.questions[0], 150)
+            more = len(stored.entry.questions) - 1
+            extra = f" (+{more} phrasing{'s' if more != 1 else ''})" if more else ""
+            lines.append(f"{code(stored.id)} \u2014 {first}{extra} \u00b7 v{stored.version}")
+        embed = discord.Embed(
+            title=render.truncate(self.heading, render.MAX_EMBED_TITLE),
+            description=render.fit_lines(lines, render.MAX_EMBED_DESCRIPTION),
+            colour=render.COLOUR_ANSWER,
+        )
+        total = len(self.entries)
+        embed.set_footer(
+            text=f"Page {self.page + 1}/{self.pages} \u00b7 {total} entr{'ies' if total != 1 else 'y'}"
+        )
+        return embed
+
+    async def _show(self, interaction: discord.Interaction, page: int) -> None:
+        self.page = min(max(0, page), self.pages - 1)
+        self._sync_buttons()
+        await interaction.response.edit_message(embed=self.embed(), view=self)
+
+    @discord.ui.button(
+        label="Previous", emoji="\N{BLACK LEFT-POINTING TRIANGLE}", style=discord.ButtonStyle.secondary
+    )
+    async def previous(self, interaction: discord.Interaction, button: discord.ui.Button[ListPager]) -> None:
+        await self._show(interaction, self.page - 1)
+
+    @discord.ui.button(
+        label="Next", emoji="\N{BLACK RIGHT-POINTING TRIANGLE}", style=discord.ButtonStyle.secondary
+    )
+    async def next(self, interaction: discord.Interaction, button: discord.ui.Button[ListPager]) -> None:
+        await self._show(interaction, self.page + 1)
+
+
+class GapButton(discord.ui.Button["GapsView"]):
+    def __init__(self, number: int, gap: Gap) -> None:
+        super().__init__(label=f"Add answer for #{number}", style=discord.ButtonStyle.primary)
+        self.gap = gap
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        phrasings = [" ".join(v.split()) for v in self.gap.variants][:MAX_PHRASINGS]
+        draft = EntryDraft(questions=phrasings, answer="", excerpts=[], speaker=None)
+        await interaction.response.send_modal(EntryModal.for_add(draft))
+
+
+class GapsView(OwnerView):
+    """One "Add answer for #n" button per listed gap (the first `MAX_GAP_BUTTONS`)."""
+
+    def __init__(self, owner_id: int, gaps: Sequence[Gap]) -> None:
+        super().__init__(owner_id)
+        for number, gap in enumerate(gaps[:MAX_GAP_BUTTONS], start=1):
+            self.add_item(GapButton(number, gap))
