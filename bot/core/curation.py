@@ -362,14 +362,20 @@ def _entry_message(problem: Problem) -> str:
     return f"file: {problem.message}"
 
 
+def import_size_problem(size: int) -> str | None:
+    """Why a file of `size` bytes cannot be imported, or None; checkable before downloading it."""
+    if size <= MAX_IMPORT_BYTES:
+        return None
+    return (
+        f"The file is {size:,} bytes; the limit is {MAX_IMPORT_BYTES:,} bytes "
+        f"({MAX_IMPORT_BYTES // 1024} KiB). Split it into smaller files."
+    )
+
+
 def _check_size(data: bytes) -> None:
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ImportInvalid(
-            [
-                f"The file is {len(data):,} bytes; the limit is {MAX_IMPORT_BYTES:,} bytes "
-                f"({MAX_IMPORT_BYTES // 1024} KiB). Split it into smaller files."
-            ]
-        )
+    problem = import_size_problem(len(data))
+    if problem is not None:
+        raise ImportInvalid([problem])
 
 
 def _utc_now() -> datetime:
@@ -592,13 +598,15 @@ class CurationService:
     def draft_of(self, stored: StoredEntry | Entry) -> EntryDraft:
         return draft_of(stored)
 
-    async def list_entries(self, scope: Scope, query: str | None = None) -> list[StoredEntry]:
+    async def list_entries(
+        self, scope: Scope, query: str | None = None, *, include_removed: bool = False
+    ) -> list[StoredEntry]:
         """Live entries of exactly this scope; with a query, the matching ones, best first.
 
         Substring matches (id, a phrasing or the answer) come first, by id; then fuzzy
         matches on id and phrasings, best first.
         """
-        entries = await self.store.active_entries(scope)
+        entries = await self.store.active_entries(scope, include_removed=include_removed)
         needle = (query or "").strip().casefold()
         if not needle:
             return entries
@@ -620,17 +628,21 @@ class CurationService:
         return exact + [s for _, s in fuzzy]
 
     async def entry_ids_for_autocomplete(
-        self, scope: Scope, text: str, limit: int = 25
+        self, scope: Scope, text: str, limit: int = 25, *, include_removed: bool = False
     ) -> list[tuple[str, str]]:
         """(id, label) pairs for a Discord choice list; label = "id — first phrasing".
 
+        `include_removed` offers soft-removed entries too (marked), for history and revert.
         Labels are not cut to Discord's 100 characters here (that limit lives with the adapter).
         """
-        entries = await self.list_entries(scope, text)
+        entries = await self.list_entries(scope, text, include_removed=include_removed)
         if not text.strip():
             # Nothing typed yet: the most recently changed entries are the likeliest to be edited.
             entries = sorted(entries, key=lambda s: s.updated_at, reverse=True)
-        return [(s.id, f"{s.id} \u2014 {s.entry.questions[0]}") for s in entries[: max(0, limit)]]
+        return [
+            (s.id, f"{s.id}{' (removed)' if s.deleted else ''} \u2014 {s.entry.questions[0]}")
+            for s in entries[: max(0, limit)]
+        ]
 
     # ---- export / import --------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -69,7 +70,7 @@ class SourceText:
             if len(needle) <= len(para):
                 align = fuzz.partial_ratio_alignment(needle, para)
                 if align is not None and align.score > best.score:
-                    text = _widen_to_words(para, align.dest_start, align.dest_end)
+                    text = _widen_to_sentences(para, align.dest_start, align.dest_end)
                     best = Passage(location=label, text=text, score=align.score)
             else:
                 score = fuzz.ratio(needle, para)
@@ -78,10 +79,13 @@ class SourceText:
         return best
 
 
-def _widen_to_words(text: str, start: int, end: int) -> str:
-    """Extend a character span to whole words so the suggestion is pasteable as-is."""
-    while start > 0 and not text[start - 1].isspace():
-        start -= 1
-    while end < len(text) and not text[end].isspace():
-        end += 1
-    return text[start:end].strip()
+_SENTENCE_END = re.compile(r"[.?!;:\u2026][\"'\u201d\u2019)\]]*\s+")
+
+
+def _widen_to_sentences(text: str, start: int, end: int) -> str:
+    """Extend a character span to the whole sentences it touches, so the suggestion reads as a
+    complete thought a moderator can paste or trim; it stays a verbatim substring."""
+    bounds = [0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)]
+    first = max(b for b in bounds if b <= start)
+    last = min((b for b in bounds if b >= end), default=len(text))
+    return text[first:last].strip()

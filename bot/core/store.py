@@ -593,7 +593,8 @@ class Store:
             return
         if await self._active_count(db, scope) + adding > max_entries:
             raise LimitExceeded(
-                f"This server can have at most {max_entries} entries; remove some before adding more.",
+                f"This server can have at most {max_entries} {'entry' if max_entries == 1 else 'entries'}; "
+                "remove some before adding more.",
                 limit=max_entries,
             )
 
@@ -639,12 +640,13 @@ class Store:
 
     # ---- reads ----------------------------------------------------------------------------
 
-    async def active_entries(self, scope: Scope) -> list[StoredEntry]:
-        """The live entries of exactly one scope (the base is not mixed into a guild's list)."""
+    async def active_entries(self, scope: Scope, *, include_removed: bool = False) -> list[StoredEntry]:
+        """The live entries of exactly one scope (the base is not mixed into a guild's list);
+        with `include_removed`, soft-removed ones too (for history and revert)."""
         async with self._reading() as db:
             rows = await db.execute_fetchall(
-                f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE scope = ? AND deleted = 0 ORDER BY id",
-                (_db_scope(scope),),
+                f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE scope = ? AND (deleted = 0 OR ?) ORDER BY id",
+                (_db_scope(scope), int(include_removed)),
             )
         return [_stored_entry(r) for r in rows]
 

@@ -370,6 +370,16 @@ async def test_list_and_autocomplete(curation: CurationService) -> None:
     assert len(await curation.entry_ids_for_autocomplete(GUILD, "", limit=1)) == 1
 
 
+async def test_removed_entries_are_offered_only_where_history_and_revert_need_them(
+    curation: CurationService,
+) -> None:
+    created = await curation.create(GUILD, motto_draft(), MOD)
+    await curation.remove(GUILD, created.id, MOD, created.version)
+    assert await curation.entry_ids_for_autocomplete(GUILD, "motto") == []
+    [(entry_id, label)] = await curation.entry_ids_for_autocomplete(GUILD, "motto", include_removed=True)
+    assert entry_id == created.id and "(removed)" in label
+
+
 # ---- export / import -----------------------------------------------------------------------
 
 

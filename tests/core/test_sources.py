@@ -30,3 +30,5 @@ def test_closest_passage_offers_pasteable_verbatim_text(kb: KnowledgeBase) -> No
     assert passage.location == "¶5"
     assert text.locate(passage.text) == "¶5"
     assert passage.score > 60
+    # Widened to the whole sentence, so it does not stop mid-thought before "Putin's war".
+    assert "President Putin's war" in passage.text

@@ -226,7 +226,7 @@ async def test_a_full_server_is_refused_with_the_limit_and_the_typing_is_kept(tm
         await seed(live)
         typed = fill(["When does the club meet?"], "On Wednesdays.", [STAND])
         body = await respond(live, submit(modal, typed))
-        assert is_ephemeral(body) and "at most 1 entries" in body["data"]["content"]
+        assert is_ephemeral(body) and "at most 1 entry;" in body["data"]["content"]
         reopened = await open_modal(live, click(body["message"], "Reopen with my text"))
         assert modal_values(reopened) == typed
 

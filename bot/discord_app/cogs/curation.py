@@ -21,8 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 from discord.utils import MISSING
 
-from bot.core.curation import CurationService, ImportInvalid, describe_history, draft_of
-from bot.core.limits import MAX_IMPORT_BYTES
+from bot.core.curation import CurationService, ImportInvalid, describe_history, draft_of, import_size_problem
 from bot.core.models import Scope
 from bot.core.store import EntryNotFound, ReadOnlyScope, StoredEntry
 from bot.discord_app import render
@@ -59,15 +58,30 @@ def _bot(interaction: discord.Interaction) -> MeetingBot:
     return cast("MeetingBot", interaction.client)
 
 
-async def entry_id_autocomplete(
-    interaction: discord.Interaction, current: str
+async def _entry_choices(
+    interaction: discord.Interaction, current: str, *, include_removed: bool
 ) -> list[app_commands.Choice[str]]:
     """This server's entry ids (never another server's, never the base); curators only."""
     guild_id = interaction.guild_id
     if guild_id is None or not await is_curator(interaction):
         return []
-    pairs = await _bot(interaction).curation.entry_ids_for_autocomplete(guild_id, current, render.MAX_CHOICES)
+    pairs = await _bot(interaction).curation.entry_ids_for_autocomplete(
+        guild_id, current, render.MAX_CHOICES, include_removed=include_removed
+    )
     return [app_commands.Choice(name=render.choice_name(label), value=entry_id) for entry_id, label in pairs]
+
+
+async def entry_id_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return await _entry_choices(interaction, current, include_removed=False)
+
+
+async def any_entry_id_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Removed entries too: their history can be read and they can be reverted."""
+    return await _entry_choices(interaction, current, include_removed=True)
 
 
 async def version_autocomplete(
@@ -209,7 +223,7 @@ class CurationCog(
     @app_commands.command(name="revert", description="Make an earlier version of an entry current again")
     @app_commands.rename(entry_id="id")
     @app_commands.describe(entry_id="The entry", version="The version to bring back (see /qa history)")
-    @app_commands.autocomplete(entry_id=entry_id_autocomplete)
+    @app_commands.autocomplete(entry_id=any_entry_id_autocomplete)
     @app_commands.autocomplete(version=version_autocomplete)
     async def revert(
         self,
@@ -247,7 +261,7 @@ class CurationCog(
     @app_commands.command(name="history", description="Every version of an entry: who, when, what changed")
     @app_commands.rename(entry_id="id")
     @app_commands.describe(entry_id="The entry")
-    @app_commands.autocomplete(entry_id=entry_id_autocomplete)
+    @app_commands.autocomplete(entry_id=any_entry_id_autocomplete)
     async def history(
         self, interaction: discord.Interaction, entry_id: app_commands.Range[str, 1, MAX_ID_CHARS]
     ) -> None:
@@ -299,13 +313,10 @@ class CurationCog(
     @app_commands.describe(file="A YAML file like the one /qa export gives (all entries or none are applied)")
     async def import_(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         guild_id = self._guild(interaction)
-        if file.size > MAX_IMPORT_BYTES:
+        too_big = import_size_problem(file.size)
+        if too_big is not None:
             # Refused before downloading a byte.
-            await tell(
-                interaction,
-                f"Nothing was imported: the file is {file.size:,} bytes; the limit is "
-                f"{MAX_IMPORT_BYTES:,} bytes ({MAX_IMPORT_BYTES // 1024} KiB). Split it into smaller files.",
-            )
+            await tell(interaction, f"Nothing was imported: {too_big}")
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
