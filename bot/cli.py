@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -97,13 +98,19 @@ async def _console(settings: Settings, args: argparse.Namespace, stdout: TextIO)
 
 
 def _read_import_file(name: str) -> bytes:
-    """The file's bytes, read no further than one byte past the import cap (the service refuses it)."""
+    """The file's bytes, read no further than one byte past the import cap (the service refuses it).
+
+    A regular file over the cap is refused by its size, without reading it."""
+    from bot.core.curation import import_size_problem
     from bot.core.limits import MAX_IMPORT_BYTES
 
     try:
         if name == "-":
             return sys.stdin.buffer.read(MAX_IMPORT_BYTES + 1)
         with open(name, "rb") as handle:
+            problem = import_size_problem(os.fstat(handle.fileno()).st_size)
+            if problem is not None:
+                raise CliError(f"{name} was not imported: {problem}")
             return handle.read(MAX_IMPORT_BYTES + 1)
     except OSError as exc:
         raise CliError(f"cannot read {name}: {exc.strerror or exc}") from None
