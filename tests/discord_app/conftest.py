@@ -52,3 +52,17 @@ async def start_live(settings: Settings, **fake_options: Any) -> AsyncIterator[L
 async def live(tmp_path: Path) -> AsyncIterator[Live]:
     async with start_live(make_settings(tmp_path)) as running:
         yield running
+
+
+async def respond(live: Live, interaction: dict[str, Any]) -> dict[str, Any]:
+    """Dispatch an interaction; return the callback body, with the message Discord made of it
+    (`message`) and any uploaded files (`files`)."""
+    await live.fake.dispatch("INTERACTION_CREATE", interaction)
+    request = await live.fake.wait_for_interaction_response(interaction)
+    assert request.json is not None
+    body = dict(request.json)
+    resource = (request.response or {}).get("resource") or {}
+    if "message" in resource:
+        body["message"] = resource["message"]
+    body["files"] = request.files
+    return body

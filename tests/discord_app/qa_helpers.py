@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.discord_app.conftest import Live
+from tests.discord_app.conftest import Live, respond
 from tests.fakediscord import (
     DEFAULT_EVERYONE_PERMISSIONS,
     GUILD_ID,
@@ -34,6 +34,21 @@ MOD = payloads.user(MOD_ID, "moderator")
 OTHER_MOD = payloads.user(USER_ID + 11, "second-moderator")
 MEMBER = payloads.user(USER_ID + 12, "member")
 MANAGER_PERMISSIONS = DEFAULT_EVERYONE_PERMISSIONS | MANAGE_GUILD
+
+#: Every /qa subcommand, in the order the cog declares them.
+QA_SUBCOMMANDS = (
+    "add",
+    "edit",
+    "remove",
+    "history",
+    "revert",
+    "list",
+    "export",
+    "import",
+    "gaps",
+    "stats",
+    "config",
+)
 
 
 def as_manager(user: JSON = MOD, **ctx: Any) -> dict[str, Any]:
@@ -65,19 +80,6 @@ def qa_autocomplete(sub: str, options: Sequence[JSON], **ctx: Any) -> JSON:
 
 def ask(question: str, **ctx: Any) -> JSON:
     return payloads.slash_command("ask", [payloads.option("question", question)], **ctx)
-
-
-async def respond(live: Live, interaction: JSON) -> JSON:
-    """Dispatch an interaction; return the callback body, with the message Discord made of it."""
-    await live.fake.dispatch("INTERACTION_CREATE", interaction)
-    request = await live.fake.wait_for_interaction_response(interaction)
-    assert request.json is not None
-    body = dict(request.json)
-    resource = (request.response or {}).get("resource") or {}
-    if "message" in resource:
-        body["message"] = resource["message"]
-    body["files"] = request.files
-    return body
 
 
 async def followup(live: Live, interaction: JSON) -> JSON:

@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.text import normalize_verbatim
 from tests.conftest import ARTICLE
-from tests.discord_app.conftest import Live, make_settings, start_live
+from tests.discord_app.conftest import Live, make_settings, respond, start_live
 from tests.fakediscord import (
     BOT_USER_ID,
     CHANNEL_ID,
@@ -33,18 +33,6 @@ def ask(question: str, **ctx: Any) -> dict[str, Any]:
     if "private" in ctx:
         options.append(payloads.option("private", ctx.pop("private")))
     return payloads.slash_command("ask", options, **ctx)
-
-
-async def respond(live: Live, interaction: dict[str, Any]) -> dict[str, Any]:
-    """Dispatch an interaction; return the callback body, with the message Discord made of it."""
-    await live.fake.dispatch("INTERACTION_CREATE", interaction)
-    request = await live.fake.wait_for_interaction_response(interaction)
-    assert request.json is not None
-    body = dict(request.json)
-    resource = (request.response or {}).get("resource") or {}
-    if "message" in resource:
-        body["message"] = resource["message"]
-    return body
 
 
 def embed_of(body: dict[str, Any]) -> dict[str, Any]:

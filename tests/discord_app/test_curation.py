@@ -27,6 +27,7 @@ from tests.discord_app.qa_helpers import (
     MEMBER,
     MOD_ID,
     OTHER_MOD,
+    QA_SUBCOMMANDS,
     ask,
     attachment_option,
     buttons,
@@ -130,19 +131,7 @@ async def test_qa_is_a_guild_only_group_for_manage_server(live: Live) -> None:
     assert qa_cmd["dm_permission"] is False
     assert qa_cmd["contexts"] == [0]
     subs = {o["name"]: o for o in qa_cmd["options"]}
-    assert set(subs) == {
-        "add",
-        "edit",
-        "remove",
-        "history",
-        "revert",
-        "list",
-        "export",
-        "import",
-        "gaps",
-        "stats",
-        "config",
-    }
+    assert set(subs) == set(QA_SUBCOMMANDS)
     assert all(o["type"] == 1 for o in subs.values())
     entry_id = next(o for o in subs["edit"]["options"] if o["name"] == "id")
     assert entry_id["autocomplete"] is True and entry_id["required"] is True

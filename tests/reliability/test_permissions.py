@@ -29,6 +29,7 @@ from bot.core.permissions import REFUSAL
 from bot.discord_app.curation_views import MANAGE_SERVER_ONLY, NOT_IN_SERVER
 from tests.discord_app.conftest import Live
 from tests.discord_app.qa_helpers import (
+    QA_SUBCOMMANDS,
     FileHost,
     attachment_option,
     file_host,
@@ -70,19 +71,7 @@ ACTORS: dict[str, dict[str, Any]] = {
     },
     DM: {"user": payloads.user(USER_ID + 34, "dm-user"), "guild_id": None, "channel_id": DM_CHANNEL_ID},
 }
-COMMANDS = [
-    "add",
-    "edit",
-    "remove",
-    "history",
-    "revert",
-    "list",
-    "export",
-    "import",
-    "gaps",
-    "stats",
-    "config",
-]
+COMMANDS = list(QA_SUBCOMMANDS)
 
 #: The table: (command, actor) -> ALLOWED or the exact refusal the actor must see.
 EXPECTED: dict[tuple[str, str], str] = {}
