@@ -106,7 +106,7 @@ class AnswerService:
             return self._abstain(
                 question, f"{NOT_KNOWN} The article does not mention {_join(names)}.", matches, query
             )
-        if query.speaker and not self.engine.has_speaker(query.speaker):
+        if query.speaker and not self.engine.has_speaker_in(query.speaker, scope):
             # Someone the article never quotes: only an entry that says exactly that may answer
             # ("What did Hamada say?" -> "The article does not quote him individually").
             top = matches[0] if matches else None

@@ -6,29 +6,45 @@ say about Putin?"), so one matcher serves both, and speaker questions draw on th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
 
 from bot.core.entities import EntityLexicon
 from bot.core.models import Citation, Entry, Quote, Scope
 
 
-@dataclass(frozen=True)
+class Cited(NamedTuple):
+    """A citation as a document holds it: the fields of `Citation` in a plain tuple, a sixth of
+    the memory of the validated model (thousands of server entries hold one each)."""
+
+    source: str
+    excerpt: str
+    speaker: str | None = None
+    location: str | None = None
+
+
+#: One shared empty set: most documents name no one in passing, and each empty frozenset costs
+#: 216 bytes (times thousands of server entries).
+_NONE: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
     key: str  # unique within a scope: the entry id, or "quote:<id>"
     scope: Scope
     kind: Literal["entry", "quote"]
     questions: tuple[str, ...]  # how users ask it (shown as suggestions and autocomplete)
     answer: str
-    citations: tuple[Citation, ...]
+    citations: tuple[Cited, ...]
     #: Extra text that makes the document findable but is not a phrasing (answer, excerpts, tags).
     body: str
     #: What the document is about: its declared entities and those its phrasings name.
-    entities: frozenset[str] = field(default_factory=frozenset)
+    entities: frozenset[str] = _NONE
     #: Entities only named in passing, in the answer or an excerpt.
-    mentioned: frozenset[str] = field(default_factory=frozenset)
+    mentioned: frozenset[str] = _NONE
     #: Whose words the document quotes (entity ids); empty when it quotes nobody in particular.
-    speakers: frozenset[str] = field(default_factory=frozenset)
+    speakers: frozenset[str] = _NONE
 
     @property
     def title(self) -> str:
@@ -37,6 +53,25 @@ class Document:
 
 #: Tags that steer presentation (/about, starter suggestions), not topic: never matched on.
 CONTROL_TAGS = frozenset({"about", "starter"})
+#: Entity sets seen so far, so documents about the same entities share one set (bounded).
+_SETS: dict[frozenset[str], frozenset[str]] = {}
+_SETS_MAX = 4096
+
+
+def _ids(ids: Iterable[str]) -> frozenset[str]:
+    found = frozenset(ids)
+    if not found:
+        return _NONE
+    shared = _SETS.get(found)
+    if shared is None:
+        if len(_SETS) >= _SETS_MAX:
+            _SETS.clear()
+        shared = _SETS[found] = found
+    return shared
+
+
+def _cited(citation: Citation) -> Cited:
+    return Cited(citation.source, citation.excerpt, citation.speaker, citation.location)
 
 
 def entry_document(entry: Entry, scope: Scope, lexicon: EntityLexicon) -> Document:
@@ -51,11 +86,11 @@ def entry_document(entry: Entry, scope: Scope, lexicon: EntityLexicon) -> Docume
         kind="entry",
         questions=tuple(entry.questions),
         answer=entry.answer,
-        citations=tuple(entry.citations),
+        citations=tuple(_cited(c) for c in entry.citations),
         body=body,
-        entities=frozenset(e for e in about if e in lexicon),
-        mentioned=frozenset(e for e in mentioned - about if e in lexicon),
-        speakers=frozenset(speakers),
+        entities=_ids(e for e in about if e in lexicon),
+        mentioned=_ids(e for e in mentioned - about if e in lexicon),
+        speakers=_ids(speakers),
     )
 
 
@@ -76,9 +111,9 @@ def quote_document(quote: Quote, lexicon: EntityLexicon) -> Document:
         kind="quote",
         questions=tuple(questions),
         answer=answer,
-        citations=(Citation(source=quote.source, excerpt=quote.text, speaker=name, location=quote.location),),
+        citations=(Cited(quote.source, quote.text, name, quote.location),),
         body=" ".join([quote.text, quote.context, *quote.topics]),
-        entities=frozenset({quote.speaker}),
-        mentioned=frozenset(mentioned - {quote.speaker}),
-        speakers=frozenset({quote.speaker}),
+        entities=_ids({quote.speaker}),
+        mentioned=_ids(mentioned - {quote.speaker}),
+        speakers=_ids({quote.speaker}),
     )

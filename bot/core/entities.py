@@ -20,6 +20,10 @@ from bot.core.text import QUESTION_WORDS, STOP_WORDS, cased_tokens
 MIN_FUZZY_CHARS = 4
 #: rapidfuzz ratio (0..100) needed to accept a misspelt name.
 FUZZY_CUTOFF = 82.0
+#: Bounded memos (cleared when full): n-grams looked up fuzzily, and whole texts recognised
+#: without a vocabulary (document indexing recognises each phrasing twice).
+_FUZZY_MEMO_SIZE = 16384
+_TEXT_MEMO_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,10 @@ class EntityLexicon:
         self.entities: dict[str, Entity] = {}
         self._aliases: dict[str, list[_Alias]] = {}
         self._by_len: dict[int, list[str]] = {}
+        self._max_n = 1
+        # Recognition is a pure function of the aliases, so results are memoised until one is added.
+        self._fuzzy_memo: dict[str, tuple[str, float] | None] = {}
+        self._text_memo: dict[tuple[str, ...], list[Mention]] = {}
         for entity in entities:
             self.add(entity)
 
@@ -61,6 +69,8 @@ class EntityLexicon:
             if key not in keys:
                 keys.append(key)
         self._max_n = max(self._by_len, default=1)
+        self._fuzzy_memo.clear()
+        self._text_memo.clear()
 
     def __contains__(self, entity_id: object) -> bool:
         return entity_id in self.entities
@@ -78,26 +88,51 @@ class EntityLexicon:
         return self.recognize_tokens(cased, vocabulary)
 
     def recognize_tokens(self, cased: Sequence[str], vocabulary: frozenset[str] | set[str]) -> list[Mention]:
+        if vocabulary or not isinstance(cased, tuple):
+            return self._recognize(cased, vocabulary)
+        found = self._text_memo.get(cased)
+        if found is None:
+            if len(self._text_memo) >= _TEXT_MEMO_SIZE:
+                self._text_memo.clear()
+            found = self._text_memo[cased] = self._recognize(cased, vocabulary)
+        return list(found)
+
+    def _recognize(self, cased: Sequence[str], vocabulary: frozenset[str] | set[str]) -> list[Mention]:
         lower = [t.lower() for t in cased]
-        taken = [False] * len(lower)
+        size = len(lower)
+        taken = [False] * size
+        # Per-token facts for the fuzzy rule below, computed once instead of once per n-gram.
+        stop = [t in STOP_WORDS for t in lower]
+        asking = [t in QUESTION_WORDS for t in lower]
+        unknown = [t not in vocabulary for t in lower]
+        lengths = [len(t) for t in lower]
+        aliases = self._aliases
         mentions: list[Mention] = []
-        for n in range(min(self._max_n, len(lower)), 0, -1):
+        for n in range(min(self._max_n, size), 0, -1):
             keys = self._by_len.get(n)
             if not keys:
                 continue
-            for i in range(len(lower) - n + 1):
-                if any(taken[i : i + n]):
+            for i in range(size - n + 1):
+                end = i + n
+                if True in taken[i:end]:
                     continue
-                gram = " ".join(lower[i : i + n])
-                found = self._exact(gram, cased[i : i + n])
-                if found is None and self._fuzzy_allowed(lower[i : i + n], vocabulary):
-                    found = self._fuzzy(gram, keys)
+                gram = " ".join(lower[i:end])
+                found = self._exact(gram, cased[i:end]) if gram in aliases else None
                 if found is None:
-                    continue
+                    # Fuzzy only for a name-like n-gram: no stop word at either end, no question
+                    # word, long enough, and a typo is a word the knowledge base does not know:
+                    # known words are not bent into names.
+                    if stop[i] or stop[end - 1] or True in asking[i:end] or True not in unknown[i:end]:
+                        continue
+                    if sum(lengths[i:end]) < MIN_FUZZY_CHARS:
+                        continue
+                    found = self._fuzzy(gram, keys)
+                    if found is None:
+                        continue
                 entity_id, score = found
-                for k in range(i, i + n):
+                for k in range(i, end):
                     taken[k] = True
-                mentions.append(Mention(entity_id, i, i + n, score, self.entities[entity_id].in_source))
+                mentions.append(Mention(entity_id, i, end, score, self.entities[entity_id].in_source))
         mentions.sort(key=lambda m: m.start)
         return mentions
 
@@ -108,16 +143,15 @@ class EntityLexicon:
             return alias.entity_id, 1.0
         return None
 
-    @staticmethod
-    def _fuzzy_allowed(tokens: Sequence[str], vocabulary: frozenset[str] | set[str]) -> bool:
-        if tokens[0] in STOP_WORDS or tokens[-1] in STOP_WORDS:
-            return False
-        if any(t in QUESTION_WORDS for t in tokens) or sum(map(len, tokens)) < MIN_FUZZY_CHARS:
-            return False
-        # A typo is a word the knowledge base does not know; known words are not bent into names.
-        return any(t not in vocabulary for t in tokens)
-
     def _fuzzy(self, gram: str, keys: list[str]) -> tuple[str, float] | None:
+        if gram in self._fuzzy_memo:
+            return self._fuzzy_memo[gram]
+        if len(self._fuzzy_memo) >= _FUZZY_MEMO_SIZE:
+            self._fuzzy_memo.clear()
+        found = self._fuzzy_memo[gram] = self._fuzzy_lookup(gram, keys)
+        return found
+
+    def _fuzzy_lookup(self, gram: str, keys: list[str]) -> tuple[str, float] | None:
         best = process.extractOne(gram, keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         if best is None:
             return None

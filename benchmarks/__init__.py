@@ -1,0 +1,1 @@
+"""Benchmarks of the matcher, the CLI and the Discord adapter: `python -m benchmarks`."""

@@ -1,0 +1,439 @@
+"""The benchmark suite: every measurement of issue 6, in one process run (see README of the issue).
+
+Phases, each after a garbage collection:
+1. the curated base: index build, answer, the rapidfuzz floor, autocomplete, `Assistant.ask`;
+2. synthetic servers (streamed upserts), smallest first: the same rows, then updates of one entry;
+   then the smallest server again while the largest exists (cost isolation between servers);
+3. resident memory per 10,000 entries, in fresh processes (streamed and loaded at once);
+4. cold start of `python -m bot ask --json`, in fresh processes;
+5. end to end over the fake Discord, with the real matcher and with a canned answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from benchmarks import coldstart, e2e, memory
+from benchmarks.measure import GcWatch, Summary, calibration, load_average, settle, time_each, time_each_async
+from benchmarks.report import Report, Row
+from benchmarks.synthetic import Synthetic, aimed_questions, base_mix, iter_entries, typing_prefixes
+from bot.core.answers import AnswerService
+from bot.core.assistant import Assistant
+from bot.core.loader import load_knowledge
+from bot.core.models import Entry, Scope
+from bot.core.text import normalize_query
+from bot.settings import PROJECT_ROOT, Settings
+
+RESULTS = Path(__file__).resolve().parent / "results"
+#: Guild ids of the synthetic servers (any ids: they only need to differ).
+FIRST_GUILD = 900_000_000_000_000_000
+#: Entries of each server that questions are aimed at, and the seed of everything random.
+AIMED = 120
+SEED = 20230111
+
+
+@dataclass(frozen=True)
+class Config:
+    sizes: tuple[int, ...] = (1_000, 10_000)
+    repeat: int = 5  # passes over each question mix
+    floor_repeat: int = 1  # passes for the rapidfuzz floor (tens of ms per question at 10,000)
+    updates: int = 200  # single-entry updates timed per server
+    memory_entries: int = 10_000
+    cold_runs: int = 5
+    e2e_sequential: int = 300
+    e2e_concurrent: int = 1_000
+    concurrency: int = 50
+    memory: bool = True
+    cold: bool = True
+    e2e: bool = True
+    output: Path = field(default=RESULTS / "latest.json")
+
+    @property
+    def largest(self) -> int:
+        return max(self.sizes, default=0)
+
+
+QUICK = Config(
+    sizes=(100, 300),
+    repeat=1,
+    updates=10,
+    memory_entries=300,
+    cold_runs=1,
+    e2e_sequential=10,
+    e2e_concurrent=40,
+    concurrency=10,
+)
+
+
+async def run(config: Config, log: Callable[[str], None] = print) -> Report:
+    report = Report(meta=_meta(config))
+    report.meta["load_average_start"] = load_average()
+    report.add(
+        Row.latency("calibration.start", "calibration: 10^6-step Python loop", "at start", calibration())
+    )
+    kb_dir = PROJECT_ROOT / "knowledge"
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        workdir = Path(tmp)
+        log("loading the knowledge base and starting the assistant ...")
+        loads = time_each(lambda _: load_knowledge(kb_dir), [None], repeat=3, warmup=0)
+        report.add(
+            Row.latency("load.kb", "knowledge base: load + validate", "curated files", Summary.of(loads))
+        )
+        settings = Settings(database=workdir / "bench.sqlite3", cooldown_rate=1_000_000)
+        assistant = await Assistant.start(settings)
+        try:
+            with GcWatch() as watch:
+                await _micro(config, report, assistant, log)
+        finally:
+            await assistant.close()
+        pauses = watch.pauses_ms
+        report.add(
+            Row.single(
+                "gc.full",
+                "full gc collections during in-process samples",
+                "automatic, not between phases",
+                float(len(pauses)),
+                "",
+                note=f"longest {max(pauses):.1f} ms" if pauses else "none",
+            )
+        )
+        settle()
+        if config.memory:
+            log(f"resident memory of {config.memory_entries:,} entries, in fresh processes ...")
+            _memory(config, report)
+        if config.cold:
+            log("cold start of `python -m bot ask --json` ...")
+            _cold(config, report, workdir / "cold.sqlite3")
+        if config.e2e:
+            log("end to end over the fake Discord ...")
+            await _e2e(config, report, workdir)
+    report.add(Row.latency("calibration.end", "calibration: 10^6-step Python loop", "at end", calibration()))
+    report.meta["load_average_end"] = load_average()
+    return report
+
+
+# ---- in-process micro-benchmarks ------------------------------------------------------------
+async def _micro(config: Config, report: Report, assistant: Assistant, log: Callable[[str], None]) -> None:
+    service = assistant.service
+    kb = assistant.kb
+    builds = time_each(
+        lambda _: AnswerService(kb, answer_threshold=service.answer_threshold), [None], repeat=5, warmup=1
+    )
+    base_docs = len(service.engine.documents(None))
+    base_label = f"base ({base_docs} docs)"
+    report.add(Row.latency("build.base", "index build: curated base", base_label, Summary.of(builds)))
+
+    questions = base_mix(SEED)
+    log(f"curated base: {len(questions)} questions x {config.repeat} ...")
+    await _scope_rows(config, report, assistant, None, "base", base_label, questions)
+
+    servers: list[tuple[int, int, str, list[str]]] = []  # size, guild, label, questions
+    for n, size in enumerate(sorted(config.sizes)):
+        guild = FIRST_GUILD + n
+        label = f"server {size:,} + base"
+        log(f"server of {size:,} entries: building ...")
+        targets = _build_server(report, service, guild, size, label)
+        mix = [*questions, *aimed_questions(targets, seed=SEED + size)]
+        servers.append((size, guild, label, mix))
+        log(f"server of {size:,} entries: {len(mix)} questions x {config.repeat} ...")
+        await _scope_rows(config, report, assistant, guild, f"server{size}", label, mix)
+        _updates(config, report, service, guild, size, label, mix)
+
+    if len(servers) > 1:
+        log("cost isolation: the smallest server, with and without the largest one ...")
+        _isolation(config, report, service, servers[0], servers[-1])
+
+
+def _isolation(
+    config: Config,
+    report: Report,
+    service: AnswerService,
+    small: tuple[int, int, str, list[str]],
+    big: tuple[int, int, str, list[str]],
+) -> None:
+    """The small server's questions with the big server's entries present and absent.
+
+    Rounds alternate (absent, present, absent, ...) so that a change in the machine's speed
+    during the run weighs on both alike. "Absent" detaches the big server's index from the
+    engine (a private attribute: the benchmark's only reach into internals) and re-attaches
+    the same object, so nothing is rebuilt between rounds.
+    """
+    size, guild, label, mix = small
+    big_size, big_guild = big[0], big[1]
+    engine = service.engine
+    index = engine._scopes[big_guild]
+    alone: list[int] = []
+    crowded: list[int] = []
+    settle()
+    for round_ in range(max(2, config.repeat)):
+        del engine._scopes[big_guild]
+        engine._changed(big_guild)
+        alone += time_each(lambda q: service.answer(q, guild), mix, repeat=1, warmup=0 if round_ else 1)
+        engine._scopes[big_guild] = index
+        engine._changed(big_guild)
+        crowded += time_each(lambda q: service.answer(q, guild), mix, repeat=1, warmup=0 if round_ else 1)
+    without, with_big = Summary.of(alone), Summary.of(crowded)
+    report.add(Row.latency(f"answer.server{size}.alone", "answer, no other server", label, without))
+    report.add(
+        Row.latency(
+            f"answer.server{size}.crowded",
+            "answer, another server has entries",
+            f"{label} (+ {big_size:,} elsewhere)",
+            with_big,
+        )
+    )
+    report.add(
+        Row.single(
+            f"isolation.server{size}",
+            "isolation: with / without (median)",
+            label,
+            with_big.median / without.median,
+            "x",
+            note="~1.0: the cost depends on the own server only",
+        )
+    )
+
+
+async def _scope_rows(
+    config: Config,
+    report: Report,
+    assistant: Assistant,
+    scope: Scope,
+    key: str,
+    label: str,
+    questions: Sequence[str],
+) -> None:
+    service = assistant.service
+    settle()
+    ours = Summary.of(time_each(lambda q: service.answer(q, scope), questions, repeat=config.repeat))
+    report.add(Row.latency(f"answer.{key}", "answer: AnswerService.answer", label, ours))
+
+    # The floor: one rapidfuzz pass over every phrasing the scope can see, all pre-processed.
+    phrasings = [normalize_query(q) for doc in service.engine.documents(scope) for q in doc.questions]
+    processed = [normalize_query(q) for q in questions]
+    settle()
+    floor = Summary.of(
+        time_each(
+            lambda q: process.extractOne(q, phrasings, scorer=fuzz.token_set_ratio, processor=None),
+            processed,
+            repeat=config.floor_repeat,
+        )
+    )
+    report.add(
+        Row.latency(
+            f"floor.{key}",
+            "floor: extractOne(token_set_ratio)",
+            label,
+            floor,
+            note=f"{len(phrasings):,} phrasings",
+        )
+    )
+    report.add(
+        Row.single(
+            f"speedup_median.{key}", "speed-up vs floor (median)", label, floor.median / ours.median, "x"
+        )
+    )
+    report.add(Row.single(f"speedup_p99.{key}", "speed-up vs floor (p99)", label, floor.p99 / ours.p99, "x"))
+
+    prefixes = typing_prefixes(list(questions), seed=SEED + len(questions))
+    settle()
+    typing = Summary.of(time_each(lambda t: service.autocomplete(t, scope), prefixes, repeat=config.repeat))
+    report.add(Row.latency(f"autocomplete.{key}", "autocomplete: AnswerService.autocomplete", label, typing))
+
+    settle()
+    asked = await time_each_async(
+        lambda q: assistant.ask(q, scope, channel_id=1, user_id=1), questions, repeat=1
+    )
+    report.add(
+        Row.latency(
+            f"ask.{key}", "Assistant.ask (+ SQLite log write)", label, Summary.of(asked), note="informative"
+        )
+    )
+
+
+def _build_server(
+    report: Report, service: AnswerService, guild: int, size: int, label: str
+) -> list[Synthetic]:
+    """Stream `size` synthetic entries into `guild`; keep the ones questions will aim at."""
+    rng = random.Random(SEED + size)
+    aimed = set(rng.sample(range(size), min(AIMED, size)))
+    targets: list[Synthetic] = []
+    settle()
+    start = time.perf_counter_ns()
+    for n, item in enumerate(iter_entries(size, seed=SEED + size, kb=service.kb, prefix=f"s{size}")):
+        service.upsert_entry(guild, item.entry)
+        if n in aimed:
+            targets.append(item)
+    seconds = (time.perf_counter_ns() - start) / 1e9
+    report.add(
+        Row.single(
+            f"build.server{size}",
+            "index build: server (streamed upserts)",
+            label,
+            seconds,
+            "s",
+            note=f"{seconds / size * 1000:.3f} ms/entry",
+        )
+    )
+    return targets
+
+
+def _updates(
+    config: Config, report: Report, service: AnswerService, guild: int, size: int, label: str, mix: list[str]
+) -> None:
+    """One entry changed at a time: the upsert alone, then the upsert and the next question."""
+    rng = random.Random(SEED - size)
+    fresh = iter_entries(2 * config.updates, seed=SEED - size, kb=service.kb, prefix="tmp")
+
+    def replacement() -> Entry:
+        victim = f"s{size}-{rng.randrange(size):05d}"
+        return next(fresh).entry.model_copy(update={"id": victim})
+
+    edits = [replacement() for _ in range(config.updates)]
+    settle()
+    alone = time_each(lambda entry: service.upsert_entry(guild, entry), edits, repeat=1, warmup=0)
+    report.add(
+        Row.latency(f"update.server{size}", "incremental update: upsert one entry", label, Summary.of(alone))
+    )
+
+    asked = [(replacement(), rng.choice(mix)) for _ in range(config.updates)]
+
+    def update_then_answer(pair: tuple[Entry, str]) -> None:
+        service.upsert_entry(guild, pair[0])
+        service.answer(pair[1], guild)
+
+    settle()
+    both = time_each(update_then_answer, asked, repeat=1, warmup=0)
+    report.add(
+        Row.latency(
+            f"update_answer.server{size}",
+            "upsert one entry, then answer",
+            label,
+            Summary.of(both),
+            note="informative",
+        )
+    )
+
+
+# ---- fresh processes ----------------------------------------------------------------------------
+def _memory(config: Config, report: Report) -> None:
+    scale = 10_000 / config.memory_entries
+    for key, at_once, how in (
+        ("streamed", False, "streamed upserts"),
+        ("at_once", True, "all validated, then indexed"),
+    ):
+        measured = memory.in_subprocess(config.memory_entries, at_once=at_once)
+        report.add(
+            Row.single(
+                f"rss.{key}",
+                f"RSS per 10,000 entries ({how})",
+                f"{config.memory_entries:,} entries, fresh process",
+                measured["rss_added_mb"] * scale,
+                "MiB",
+                note="VmRSS after - before, after gc",
+            )
+        )
+
+
+def _cold(config: Config, report: Report, database: Path) -> None:
+    result = coldstart.measure(database, config.cold_runs)
+    walls = Summary.of([int(ms * 1e6) for ms in result.wall_ms])
+    discord = ", ".join(result.discord_modules) or "none"
+    report.add(
+        Row.latency(
+            "cold.ask",
+            "cold start: python -m bot ask --json",
+            "fresh process",
+            walls,
+            note=f"discord imported: {discord}",
+        )
+    )
+    report.meta["cold_start_slowest_imports_us"] = result.slowest_imports
+    report.meta["cold_start_discord_modules"] = result.discord_modules
+
+
+async def _e2e(config: Config, report: Report, workdir: Path) -> None:
+    questions = base_mix(SEED)
+    for key, stub, what in (("e2e", False, "real matcher"), ("e2e_stub", True, "canned answer (harness)")):
+        result = await e2e.run(
+            workdir / f"{key}.sqlite3",
+            questions,
+            sequential=config.e2e_sequential,
+            concurrent=config.e2e_concurrent,
+            concurrency=config.concurrency,
+            stub_answer=stub,
+        )
+        scope = f"fake Discord, {what}"
+        report.add(
+            Row.latency(
+                f"{key}.sequential",
+                "end to end: INTERACTION_CREATE -> callback POST",
+                f"{scope}, 1 in flight",
+                _summary_ms(result.sequential_ms),
+            )
+        )
+        report.add(
+            Row.latency(
+                f"{key}.concurrent",
+                "end to end: INTERACTION_CREATE -> callback POST",
+                f"{scope}, {result.concurrency} in flight",
+                _summary_ms(result.concurrent_ms),
+            )
+        )
+        report.add(
+            Row.single(
+                f"{key}.throughput",
+                "end to end: interactions per second",
+                f"{scope}, {result.concurrency} in flight",
+                result.per_second,
+                "/s",
+                note=f"{result.concurrent_count} interactions in {result.concurrent_seconds:.2f} s",
+            )
+        )
+        settle()
+
+
+def _summary_ms(values: Sequence[float]) -> Summary:
+    return Summary.of([int(v * 1e6) for v in values])
+
+
+def _meta(config: Config) -> dict[str, object]:
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    settings = asdict(config)
+    settings["output"] = str(config.output)
+    return {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "git_commit": commit,
+        "config": settings,
+        "timer": "perf_counter_ns in process; time.monotonic end to end (the fake stamps requests with it)",
+        "rss": "VmRSS from /proc/self/status, fresh process per measurement, after gc.collect()",
+    }
+
+
+def run_sync(config: Config, log: Callable[[str], None] = print) -> Report:
+    return asyncio.run(run(config, log))

@@ -1,0 +1,230 @@
+"""Deterministic synthetic server entries and the question mixes the benchmark asks.
+
+A server whose moderators added thousands of entries is simulated with plausible Q&A entries
+built from word lists (a seeded RNG, so every run measures the same data). Their phrasings mix
+their own vocabulary with the article's ("meeting", "Japan", "ministers"), so common terms have
+long posting lists in the base and the server at once, which is the expensive case for the
+candidate stage. Every entry cites a real verbatim excerpt of the article.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.core.loader import KnowledgeBase
+from bot.core.models import Citation, Entry
+
+PARAPHRASES = Path(__file__).resolve().parent.parent / "tests" / "data" / "paraphrases.tsv"
+
+QUALIFIERS = (
+    "joint", "regional", "bilateral", "maritime", "northern", "southern", "emergency", "long-term",
+    "civilian", "strategic", "digital", "trilateral", "coastal", "industrial", "academic",
+    "humanitarian", "financial", "technical", "logistics", "medical", "naval", "airborne", "rural",
+    "urban", "scientific", "cultural", "interim", "permanent", "provisional", "allied", "pacific",
+    "arctic", "volunteer", "veteran", "youth", "municipal", "provincial", "federal", "private",
+    "public",
+)  # fmt: skip
+PROGRAMMES = (
+    "exercise", "drill", "fund", "roadmap", "taskforce", "pipeline", "corridor", "agreement",
+    "framework", "workshop", "initiative", "programme", "dialogue", "partnership", "patrol",
+    "shipment", "reactor", "satellite", "port", "airfield", "hospital", "scholarship", "exchange",
+    "academy", "laboratory", "depot", "convoy", "hotline", "registry", "observatory", "consortium",
+    "charter", "census", "audit", "tribunal", "forum", "network", "archive", "relay", "mission",
+    "campaign", "survey", "grant", "treaty", "protocol", "council", "committee", "bureau",
+    "secretariat", "fellowship", "incubator", "hub", "testbed", "sandbox", "clinic", "shelter",
+    "warehouse", "terminal", "bridge", "tunnel",
+)  # fmt: skip
+DOMAINS = (
+    "semiconductors", "cybersecurity", "shipbuilding", "rare earths", "power grids", "hydrogen",
+    "fisheries", "vaccines", "quantum computing", "artificial intelligence", "space debris",
+    "typhoon relief", "earthquake response", "food security", "water supply", "railways",
+    "aviation safety", "coast guards", "submarine cables", "critical minerals", "battery recycling",
+    "wind farms", "solar panels", "nuclear fuel", "export controls", "student visas",
+    "tourism", "rice farming", "steel tariffs", "pharmaceuticals", "robotics", "telecoms",
+    "satellite imagery", "weather forecasting", "demining", "refugee housing", "grain exports",
+    "fertiliser", "disinformation", "election security", "border checks", "port logistics",
+    "container shipping", "drone swarms", "missile defence", "air defence", "radar coverage",
+    "military medicine", "cold chain", "microchips",
+)  # fmt: skip
+LEADS = (
+    "the defence ministry", "the foreign ministry", "a joint working group", "the coast guard",
+    "the trade ministry", "a university consortium", "the embassy", "a parliamentary committee",
+    "the energy agency", "a private contractor", "the science council", "the navy",
+)  # fmt: skip
+MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+#: Syllables for invented code names: rare, made-up terms like real project names.
+SYLLABLES = (
+    "ka", "zu", "ro", "ta", "ve", "lin", "mo", "ri", "sen", "do", "pa", "shi", "no", "bel", "tor",
+    "ga", "mi", "ren", "su", "yo", "dar", "ki", "lu", "ne", "sor", "hai", "tem", "vo", "qui", "ba",
+)  # fmt: skip
+#: Base vocabulary mixed into some phrasings: the common terms of the real knowledge base.
+BASE_TOPICS = (
+    "the 2+2 meeting", "Japan", "Ukraine", "the ministers", "the G7", "Hiroshima", "NATO",
+    "the joint statement", "Blinken", "the meeting", "Russia", "Washington",
+)  # fmt: skip
+#: Real verbatim excerpts of the article (checked against the source when entries are built).
+EXCERPTS = (
+    "Earlier, Nikkei reported",
+    "The two countries affirmed their unwavering support for Ukraine",
+    "discussed next steps for providing assistance to Ukraine",
+    "At a joint news conference",
+    "In their joint statement",
+    "Foreign Minister Hayashi noted",
+    "extremely meaningful exchange of views",
+    "So we remain united in our efforts",
+    "Hayashi outlined major outcomes of the meeting",
+    "we shared our concern over the enhanced military cooperation between China and Russia",
+)
+
+TEMPLATES = (
+    "What is the {q} {p} on {d}?",
+    "Who leads the {q} {d} {p}?",
+    "When does the {c} {p} start?",
+    "{d} {p} details",
+    "How much money went to the {q} {p} for {d}?",
+    "What did {b} agree about the {d} {p}?",
+    "Where is the {c} {p} based?",
+    "Tell me about {c}",
+    "Why was the {q} {p} on {d} set up?",
+    "Is {b} part of the {c} {p}?",
+    "How many people work on the {q} {d} {p}?",
+    "What is the deadline for the {c} {p}?",
+)
+#: Questions that target a synthetic entry without repeating one of its phrasings.
+TARGET_TEMPLATES = (
+    "who is in charge of the {q} {p} for {d}",
+    "what is {c} about",
+    "tell me about the {d} {p}",
+    "when will the {c} {p} begin",
+    "{q} {p} {d} funding",
+)
+OUT_OF_SCOPE = (
+    "What is the best pizza topping?",
+    "How tall is Mount Fuji?",
+    "What did Olaf Scholz say at the 2+2?",
+    "Who won the World Cup in 2022?",
+    "How do I bake sourdough bread?",
+    "What is the capital of Australia?",
+    "zzzz xxxx",
+    "What was the budget of the Contact Group?",
+    "Did the ministers talk about tariffs on bananas?",
+    "How many tanks did Germany send to Ukraine?",
+)
+
+
+@dataclass(frozen=True)
+class Synthetic:
+    """One generated entry and the words it was built from (to ask about it later)."""
+
+    entry: Entry
+    fields: dict[str, str]
+
+
+def _code_name(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(3)).capitalize()
+
+
+def iter_entries(count: int, *, seed: int, kb: KnowledgeBase, prefix: str = "syn") -> Iterator[Synthetic]:
+    """`count` distinct entries, one at a time, the same for the same seed; 5 phrasings each.
+
+    A generator, so a benchmark can index them as a server's moderators would add them, without
+    holding all the validated models at once.
+    """
+    rng = random.Random(seed)
+    source = next(iter(kb.sources))
+    text = kb.text_of(source)
+    locations = {excerpt: text.locate(excerpt) for excerpt in EXCERPTS}
+    missing = [e for e, loc in locations.items() if loc is None]
+    if missing:
+        raise ValueError(f"benchmark excerpts not verbatim in the source: {missing}")
+    for n in range(count):
+        fields = {
+            "q": rng.choice(QUALIFIERS),
+            "p": rng.choice(PROGRAMMES),
+            "d": rng.choice(DOMAINS),
+            "c": _code_name(rng),
+            "b": rng.choice(BASE_TOPICS),
+        }
+        phrasings = [t.format(**fields) for t in rng.sample(TEMPLATES, 5)]
+        excerpt = rng.choice(EXCERPTS)
+        answer = (
+            f"The {fields['q']} {fields['p']} on {fields['d']}, code-named {fields['c']}, is run by "
+            f"{rng.choice(LEADS)} and starts in {rng.choice(MONTHS)} {rng.randint(2023, 2027)}."
+        )
+        entry = Entry(
+            id=f"{prefix}-{n:05d}",
+            questions=phrasings,
+            answer=answer,
+            citations=[Citation(source=source, excerpt=excerpt, location=locations[excerpt])],
+            tags=[fields["d"].split()[0]],
+        )
+        yield Synthetic(entry, fields)
+
+
+def make_entries(count: int, *, seed: int, kb: KnowledgeBase, prefix: str = "syn") -> list[Synthetic]:
+    """`iter_entries` as a list."""
+    return list(iter_entries(count, seed=seed, kb=kb, prefix=prefix))
+
+
+def paraphrase_questions() -> list[str]:
+    """The paraphrase test set's questions (column 2), in file order."""
+    lines = PARAPHRASES.read_text(encoding="utf-8").splitlines()
+    return [line.split("\t", 1)[1] for line in lines if "\t" in line]
+
+
+def with_typo(text: str, rng: random.Random) -> str:
+    """`text` with one letter dropped or two swapped in one of its longer words."""
+    words = text.split()
+    longer = [i for i, w in enumerate(words) if len(w) >= 6 and w.isalpha()]
+    if not longer:
+        return text
+    i = rng.choice(longer)
+    word = words[i]
+    at = rng.randrange(1, len(word) - 2)
+    if rng.random() < 0.5:
+        word = word[:at] + word[at + 1 :]
+    else:
+        word = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+    words[i] = word
+    return " ".join(words)
+
+
+def base_mix(seed: int = 7) -> list[str]:
+    """Questions about the real knowledge base: paraphrases, some with a typo, and out-of-scope ones."""
+    rng = random.Random(seed)
+    questions = paraphrase_questions()
+    typos = [with_typo(q, rng) for q in rng.sample(questions, min(40, len(questions)))]
+    return [*questions, *typos, *OUT_OF_SCOPE]
+
+
+def aimed_questions(targets: Sequence[Synthetic], *, seed: int) -> list[str]:
+    """One question per target entry, worded unlike its phrasings, some with a typo."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    for item in targets:
+        question = rng.choice(TARGET_TEMPLATES).format(**item.fields)
+        out.append(with_typo(question, rng) if rng.random() < 0.3 else question)
+    return out
+
+
+def server_mix(entries: Sequence[Synthetic], *, seed: int, count: int = 120) -> list[str]:
+    """Questions for a server: the base mix plus questions aimed at `count` of its own entries."""
+    rng = random.Random(seed)
+    targets = rng.sample(list(entries), min(count, len(entries)))
+    return [*base_mix(seed), *aimed_questions(targets, seed=seed)]
+
+
+def typing_prefixes(questions: list[str], *, seed: int, count: int = 120) -> list[str]:
+    """What autocomplete sees while someone types: prefixes of questions, cut mid-word too."""
+    rng = random.Random(seed)
+    out: list[str] = [""]
+    for question in rng.sample(questions, min(count, len(questions))):
+        cut = rng.randint(1, len(question))
+        out.append(question[:cut])
+    return out

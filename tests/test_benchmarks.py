@@ -1,0 +1,172 @@
+"""The benchmark suite works and reports well-formed results; timings themselves are not asserted
+(a timed unit test fails on a busy machine, not on slow code). Also: the CLI ask path never
+imports discord.py, which is what keeps its cold start short."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from benchmarks import coldstart
+from benchmarks.measure import Summary, percentile
+from benchmarks.report import Report, Row, targets
+from benchmarks.synthetic import EXCERPTS, base_mix, iter_entries, server_mix, typing_prefixes, with_typo
+from bot.core.loader import KnowledgeBase
+from bot.settings import PROJECT_ROOT
+
+
+def test_quick_run_prints_a_table_and_writes_well_formed_json(tmp_path: Path) -> None:
+    output = tmp_path / "results" / "quick.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--output", str(output)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(output.read_text(encoding="utf-8"))
+    assert {"meta", "rows", "targets"} <= result.keys()
+    rows = {row["key"]: row for row in result["rows"]}
+    largest = max(result["meta"]["config"]["sizes"])
+    for key in [
+        "answer.base",
+        "floor.base",
+        "autocomplete.base",
+        "ask.base",
+        "build.base",
+        f"answer.server{largest}",
+        f"floor.server{largest}",
+        f"autocomplete.server{largest}",
+        f"update.server{largest}",
+        "e2e.sequential",
+        "e2e_stub.sequential",
+        "cold.ask",
+    ]:
+        row = rows[key]
+        assert row["n"] >= 1 and 0 < row["median"] <= row["p99"], key
+    for key in [f"speedup_median.server{largest}", "rss.streamed", "rss.at_once", "e2e.throughput"]:
+        assert rows[key]["value"] > 0, key
+    assert len(result["targets"]) == len(targets(largest))
+    assert all(t["met"] in (True, False) for t in result["targets"]), "every target should be measured"
+    assert "discord imported: none" in rows["cold.ask"]["note"]
+    assert "answer: AnswerService.answer" in proc.stdout and "target" in proc.stdout
+
+
+def test_the_cli_ask_path_imports_no_discord(tmp_path: Path) -> None:
+    env = dict(os.environ, BOT_DATABASE=str(tmp_path / "ask.sqlite3"))
+    proc = subprocess.run(
+        coldstart.ask_command("Who attended the meeting?", importtime=True),
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(proc.stdout)["answered"] is True
+    modules = [name for name, _, _ in coldstart.imported_modules(proc.stderr)]
+    assert "bot.core.answers" in modules, "the importtime trace should list the bot's modules"
+    assert not [m for m in modules if m.split(".")[0] in {"discord", "aiohttp"}]
+
+
+def test_importtime_lines_are_parsed() -> None:
+    stderr = "\n".join(
+        [
+            "import time: self [us] | cumulative | imported package",
+            "import time:       120 |        120 |   _io",
+            "import time:      1500 |       2400 | discord.http",
+            "some other line",
+        ]
+    )
+    assert coldstart.imported_modules(stderr) == [("_io", 120, 120), ("discord.http", 1500, 2400)]
+
+
+# ---- statistics and the report ---------------------------------------------------------------------
+@given(st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=200))
+def test_summary_is_ordered_and_in_milliseconds(samples: list[int]) -> None:
+    summary = Summary.of(samples)
+    assert summary.n == len(samples)
+    assert min(samples) / 1e6 <= summary.median <= summary.p99 <= summary.max == max(samples) / 1e6
+    assert min(samples) / 1e6 <= summary.mean <= max(samples) / 1e6 + 1e-9
+
+
+@given(
+    st.lists(st.floats(min_value=-1e6, max_value=1e6), min_size=1, max_size=50),
+    st.floats(min_value=0, max_value=100),
+    st.floats(min_value=0, max_value=100),
+)
+def test_percentile_is_monotone_and_within_the_data(values: list[float], p: float, q: float) -> None:
+    ordered = sorted(values)
+    low, high = sorted((p, q))
+    assert ordered[0] <= percentile(ordered, low) <= percentile(ordered, high) + 1e-6 <= ordered[-1] + 2e-6
+    assert percentile(ordered, 0) == ordered[0] and percentile(ordered, 100) == ordered[-1]
+
+
+def test_percentile_interpolates_like_numpy() -> None:
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile(list(map(float, range(101))), 99) == 99.0
+    with pytest.raises(ValueError):
+        percentile([], 50)
+
+
+def test_targets_are_met_missed_or_not_measured() -> None:
+    report = Report()
+    report.add(Row.latency("answer.base", "answer", "base", Summary.of([300_000, 400_000, 5_000_000])))
+    report.add(Row.single("e2e.throughput", "per second", "fake", 250.0, "/s"))
+    checks = {c["target"]: c for c in report.checks(10_000)}
+    assert checks["real KB: answer p50"]["met"] is True  # 0.4 ms <= 0.5 ms
+    assert checks["real KB: answer p99"]["met"] is False  # ~4.9 ms > 2 ms
+    assert checks["end to end: interactions/s, 50 in flight"]["met"] is False  # 250 < 300
+    assert checks["cold start: python -m bot ask (median)"]["met"] is None
+    table = report.table(10_000)
+    assert "MISSED" in table and "not measured" in table and "0.400 ms" in table
+
+
+# ---- synthetic data ------------------------------------------------------------------------------
+def test_synthetic_entries_are_reproducible_distinct_and_cite_the_article(kb: KnowledgeBase) -> None:
+    first = list(iter_entries(300, seed=5, kb=kb))
+    again = list(iter_entries(300, seed=5, kb=kb))
+    assert [s.entry for s in first] == [s.entry for s in again]
+    assert len({s.entry.id for s in first}) == 300
+    assert all(len(s.entry.questions) == 5 for s in first)
+    article = kb.text_of("article")
+    for item in first:
+        [citation] = item.entry.citations
+        assert citation.excerpt in EXCERPTS
+        assert citation.location == article.locate(citation.excerpt) is not None
+    other = list(iter_entries(300, seed=6, kb=kb))
+    assert [s.entry for s in other] != [s.entry for s in first]
+
+
+def test_question_mixes_are_reproducible(kb: KnowledgeBase) -> None:
+    entries = list(iter_entries(50, seed=1, kb=kb))
+    assert base_mix(3) == base_mix(3)
+    assert server_mix(entries, seed=3) == server_mix(entries, seed=3)
+    assert len(server_mix(entries, seed=3)) == len(base_mix(3)) + 50
+    mix = base_mix(3)
+    prefixes = typing_prefixes(mix, seed=4)
+    assert prefixes[0] == "" and all(any(q.startswith(p) for q in mix) for p in prefixes)
+
+
+@given(st.text(alphabet="abcdefgh ", max_size=60), st.integers(min_value=0, max_value=10**6))
+def test_a_typo_changes_one_long_word_by_one_letter(text: str, seed: int) -> None:
+    import random
+
+    typo = with_typo(text, random.Random(seed))
+    before, after = text.split(), typo.split()
+    assert len(before) == len(after)
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert len(changed) <= 1
+    for original, misspelt in changed:
+        assert len(original) >= 6
+        assert len(misspelt) in (len(original), len(original) - 1)
+        assert sorted(misspelt) == sorted(original) or len(misspelt) == len(original) - 1
