@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
-from bot.core.documents import Document, entry_document, quote_document
+from bot.core.documents import Document, decline_document, entry_document, quote_document
 from bot.core.engine import Match, QueryAnalysis, RetrievalEngine, asks_for_words
 from bot.core.entities import EntityLexicon
 from bot.core.limits import MAX_QUESTION_CHARS
@@ -64,11 +64,13 @@ class AnswerService:
         self.suggestion_threshold = suggestion_threshold
         self.max_suggestions = max_suggestions
         self.lexicon = EntityLexicon(kb.entities)
-        self.engine = RetrievalEngine(self.lexicon)
+        self.engine = RetrievalEngine(self.lexicon, kb.synonyms)
         for entry in kb.entries:
             self.engine.index_document(entry_document(entry, None, self.lexicon))
         for quote in kb.quotes:
             self.engine.index_document(quote_document(quote, self.lexicon))
+        for decline in kb.declines:
+            self.engine.index_document(decline_document(decline))
         # Offered when nothing is close: the first phrasing of entries tagged "starter".
         starters = [e for e in kb.entries if "starter" in e.tags] or kb.entries[:3]
         self.starters: list[tuple[str, str]] = [(e.questions[0], e.id) for e in starters]
@@ -110,13 +112,21 @@ class AnswerService:
             # Someone the article never quotes: only an entry that says exactly that may answer
             # ("What did Hamada say?" -> "The article does not quote him individually").
             top = matches[0] if matches else None
-            if top is None or query.speaker not in top.doc.entities or not asks_for_words(top.best_question):
-                name = self.lexicon.entities[query.speaker].name
+            speaker = self.lexicon.entities[query.speaker]
+            if (
+                top is None
+                or speaker.kind != "person"
+                or query.speaker not in top.doc.entities
+                or not asks_for_words(top.best_question)
+            ):
                 return self._abstain(
-                    question, f"{NOT_KNOWN} The article does not quote {name}.", matches, query
+                    question, f"{NOT_KNOWN} The article does not quote {speaker.name}.", matches, query
                 )
         if not matches or matches[0].score < self.answer_threshold:
             return self._abstain(question, NOT_KNOWN, matches, query)
+        if matches[0].doc.kind == "decline":
+            # Small talk or a question about the bot: a friendly reply, no claim from the source.
+            return self._abstain(question, matches[0].doc.answer, [], query)
         return self._answered(question, matches[0])
 
     def document(self, scope: Scope, key: str) -> Document | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from bot.core.entities import EntityLexicon
-from bot.core.models import Citation, Entry, Quote, Scope
+from bot.core.models import Citation, Decline, Entry, Quote, Scope
 
 
 class Cited(NamedTuple):
@@ -31,9 +31,10 @@ _NONE: frozenset[str] = frozenset()
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    key: str  # unique within a scope: the entry id, or "quote:<id>"
+    key: str  # unique within a scope: the entry id, "quote:<id>" or "decline:<id>"
     scope: Scope
-    kind: Literal["entry", "quote"]
+    #: "decline" documents recognise small talk; they never answer from the source.
+    kind: Literal["entry", "quote", "decline"]
     questions: tuple[str, ...]  # how users ask it (shown as suggestions and autocomplete)
     answer: str
     citations: tuple[Cited, ...]
@@ -116,4 +117,16 @@ def quote_document(quote: Quote, lexicon: EntityLexicon) -> Document:
         entities=_ids({quote.speaker}),
         mentioned=_ids(mentioned - {quote.speaker}),
         speakers=_ids({quote.speaker}),
+    )
+
+
+def decline_document(decline: Decline) -> Document:
+    return Document(
+        key=f"decline:{decline.id}",
+        scope=None,
+        kind="decline",
+        questions=tuple(decline.questions),
+        answer=decline.reply,
+        citations=(),
+        body="",
     )

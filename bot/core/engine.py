@@ -28,7 +28,7 @@ import bisect
 import heapq
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from sys import intern
@@ -66,12 +66,19 @@ DENSE_DROP = 128
 MAX_DENSE_TERMS = 6
 #: Free slots tolerated before an index renumbers its documents (see `ScopeIndex.slots`).
 COMPACT_MIN = 1024
+#: A word read through the synonym list counts a little less than the word itself.
+SYNONYM_SCALE = 0.9
 #: Question words ("when", "who") steer which fact is wanted but say less than topic words.
 QUESTION_WORD_SCALE = 0.7
 #: Query terms for words no document contains start with this (it never starts a real term).
 UNKNOWN_PREFIX = "?"
 #: Words that ask for what someone said, as stems.
 SPEECH_STEMS = frozenset({"say", "tell", "quot", "remark", "comment", "speak", "claim", "word", "statement"})
+#: Words that introduce whose words follow ("a quote from Austin", "remarks by Blinken").
+SOURCE_WORDS = frozenset({"from", "by", "of"})
+ARTICLES = frozenset({"the", "a", "an", "us", "japan", "japanese", "american"})
+#: Kinds of entity whose words a question can ask for.
+SPEAKING_KINDS = frozenset({"person", "country", "organization"})
 #: A document quoting someone other than the person whose words are asked for.
 OTHER_SPEAKER_FACTOR = 0.3
 #: A name the source does not mention makes the bot decline, so a fuzzy match must be close.
@@ -98,6 +105,13 @@ def entity_term(entity_id: str) -> str:
 def _content(tokens: Iterable[str]) -> list[str]:
     """Words that are terms: not stop words. Question words are kept: "when" is not "where"."""
     return [t for t in tokens if t not in STOP_WORDS]
+
+
+def _introduced_by_source_word(lower: list[str], start: int) -> bool:
+    at = start - 1
+    while at >= 0 and lower[at] in ARTICLES:
+        at -= 1
+    return at >= 0 and lower[at] in SOURCE_WORDS
 
 
 def asks_for_words(text: str) -> bool:
@@ -410,8 +424,11 @@ class QueryAnalysis:
     unknown_entities: tuple[str, ...]  # entity ids the source does not mention
     corrections: dict[str, str]  # typo -> known word
     oov: tuple[str, ...]  # words neither known nor correctable
-    #: The person whose words are asked for ("What did Blinken say ..."), if any.
+    #: Whose words are asked for ("What did Blinken say ..."), if anyone's...
     speaker: str | None = None
+    #: ... and the speakers whose quotations count as theirs: a country speaks through its
+    #: ministers ("What did Japan say?" is answered by Hayashi's words).
+    voices: frozenset[str] = frozenset()
 
     @property
     def total_weight(self) -> float:
@@ -503,8 +520,10 @@ _SIM_SPAN: Final = PHRASE_SIM_WEIGHT * _RATIO_SHARE
 
 
 class RetrievalEngine:
-    def __init__(self, lexicon: EntityLexicon) -> None:
+    def __init__(self, lexicon: EntityLexicon, synonyms: Mapping[str, str] | None = None) -> None:
         self.lexicon = lexicon
+        #: A word no document contains -> the word the knowledge base uses for it.
+        self.synonyms: Mapping[str, str] = synonyms or {}
         self._scopes: dict[Scope, ScopeIndex] = {}
         self._idf: dict[Scope, IdfTable] = {}
         self._seq = 0
@@ -535,6 +554,10 @@ class RetrievalEngine:
             question_keys=keys if distinct else tuple(question_keys),
             seq=self._seq,
         )
+        if doc.kind == "decline":
+            # Small talk is matched through its terms, but its words ("thanks") must never become
+            # typo targets: "tanks" is not a misspelt "thanks".
+            words = {}
         self._scopes.setdefault(doc.scope, ScopeIndex()).add(item, terms, words)
         self._changed(doc.scope)
 
@@ -631,7 +654,12 @@ class RetrievalEngine:
                 terms[term] = max(terms.get(term, 0.0), QUESTION_WORD_SCALE * idf(term))
                 continue
             weight_scale = 1.0
-            if tok not in vocabulary and not any(stem(tok) in i.postings for i in indexes):
+            synonym = self.synonyms.get(tok) if tok not in vocabulary else None
+            if synonym is not None:
+                # A curated synonym says what the word means here, even if its stem is known.
+                corrections[tok] = synonym
+                tok, weight_scale = synonym, SYNONYM_SCALE
+            elif tok not in vocabulary and not any(stem(tok) in i.postings for i in indexes):
                 fixed = self._correct(tok, indexes)
                 if fixed is None:
                     oov.append(tok)
@@ -652,26 +680,45 @@ class RetrievalEngine:
             corrections=corrections,
             oov=tuple(oov),
             speaker=speaker,
+            voices=self.voices(speaker) if speaker else frozenset(),
         )
 
     def _speaker(self, lower: list[str], mentions: list[Mention]) -> str | None:
-        """The person nearest a speech verb ("say", "quote", "remarks"), preferring one before it."""
-        verbs = [i for i, t in enumerate(lower) if stem(t) in SPEECH_STEMS]
-        people = [m for m in mentions if m.in_source and self._is_person(m.entity_id)]
-        if not verbs or not people:
+        """Who is nearest a speech verb ("say", "quote", "remarks"), preferring one before it."""
+        named = {k for m in mentions for k in range(m.start, m.end)}
+        # A word inside a name is not a verb: "joint statement" names a document.
+        verbs = [i for i, t in enumerate(lower) if i not in named and stem(t) in SPEECH_STEMS]
+        voices = [m for m in mentions if m.in_source and self._can_speak(m.entity_id)]
+        if not verbs or not voices:
             return None
         verb = verbs[0]
-        before = [m for m in people if m.end <= verb]
-        chosen = before[-1] if before else min(people, key=lambda m: m.start - verb)
-        return str(chosen.entity_id)
+        before = [m for m in voices if m.end <= verb]
+        if before:
+            return str(before[-1].entity_id)
+        # After the verb, a name is the speaker only as in "a quote from Austin", "remarks by
+        # Blinken"; in "what did they say about NATO" it is the topic.
+        after = [m for m in voices if m.start > verb and _introduced_by_source_word(lower, m.start)]
+        return str(after[0].entity_id) if after else None
 
-    def _is_person(self, entity_id: str) -> bool:
+    def _can_speak(self, entity_id: str) -> bool:
         entity = self.lexicon.get(entity_id)
-        return entity is not None and entity.kind == "person"
+        return entity is not None and entity.kind in SPEAKING_KINDS
+
+    def voices(self, entity_id: str) -> frozenset[str]:
+        """The entity itself, and for a country its people (Japan -> Hayashi, Hamada)."""
+        entity = self.lexicon.get(entity_id)
+        if entity is None or entity.kind != "country":
+            return frozenset({entity_id})
+        people = {
+            e.id for e in self.lexicon.entities.values() if e.kind == "person" and e.country == entity.name
+        }
+        return frozenset({entity_id} | people)
 
     def has_speaker_in(self, entity_id: str, scope: Scope) -> bool:
-        """Whether a document visible in `scope` (the base, and the server's own) quotes the entity."""
-        return any(index.speakers[entity_id] > 0 for index in self._visible(scope))
+        """Whether a document visible in `scope` (the base, and the server's own) quotes the
+        entity or, for a country, one of its people."""
+        voices = self.voices(entity_id)
+        return any(index.speakers[v] > 0 for index in self._visible(scope) for v in voices)
 
     @staticmethod
     def _correct(token: str, indexes: list[ScopeIndex]) -> tuple[str, float] | None:
@@ -856,7 +903,7 @@ class RetrievalEngine:
         factor = unknown_factor
         if query.entities and not (query.entities & item.doc.entities):
             factor *= ENTITY_MISS_FACTOR
-        if query.speaker and item.doc.speakers and query.speaker not in item.doc.speakers:
+        if query.speaker and item.doc.speakers and not (query.voices & item.doc.speakers):
             factor *= OTHER_SPEAKER_FACTOR
         return factor
 
@@ -880,7 +927,7 @@ class RetrievalEngine:
             coverage = raw_coverage / total
             doc = item.doc
             entity_miss = bool(query.entities) and not (query.entities & doc.entities)
-            other_speaker = bool(query.speaker and doc.speakers and query.speaker not in doc.speakers)
+            other_speaker = bool(query.speaker and doc.speakers and not (query.voices & doc.speakers))
             phrasings = fit.phrasings(item)
             ceiling = _final_score(coverage, phrasings[0][0], entity_miss, unknown_factor, other_speaker)
             plans.append(_Plan(ceiling, rank, item, coverage, entity_miss, other_speaker, phrasings))
@@ -943,6 +990,8 @@ class RetrievalEngine:
         # `limit`-th best, since a phrasing's score only rises when another match repeats it.
         floor: list[float] = []
         for match in matches:
+            if match.doc.kind == "decline":
+                continue  # small talk is recognised, never offered as a question to ask
             # Matches come best first and a phrasing scores at most half its match's score plus
             # one half: once that is below the floor, no later match can place a phrasing.
             if len(floor) >= limit and 0.5 * match.score + 0.5 < floor[0]:

@@ -19,8 +19,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.core.models import Citation, Entity, Entry, Quote, Source
+from bot.core.models import Citation, Decline, Entity, Entry, Quote, Source
 from bot.core.sources import SourceText
+from bot.core.text import normalize_query
 from bot.core.yamlsafe import YamlError, load_yaml
 
 M = TypeVar("M", bound=BaseModel)
@@ -53,6 +54,9 @@ class KnowledgeBase:
     entities: list[Entity] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
+    #: word a user may type -> the word the knowledge base uses for it
+    synonyms: dict[str, str] = field(default_factory=dict)
+    declines: list[Decline] = field(default_factory=list)
     texts: dict[str, SourceText] = field(default_factory=dict, repr=False)
 
     def text_of(self, source_id: str) -> SourceText:
@@ -69,6 +73,8 @@ class KnowledgeBase:
             "citations": sum(len(e.citations) for e in self.entries),
             "quotes": len(self.quotes),
             "entities": len(self.entities),
+            "synonyms": len(self.synonyms),
+            "declines": len(self.declines),
         }
 
 
@@ -180,7 +186,10 @@ def check_citations(
 
 
 def _check_unique(
-    items: Iterable[Entry | Quote | Entity], kind: str, files: Mapping[str, str], problems: list[Problem]
+    items: Iterable[Entry | Quote | Entity | Decline],
+    kind: str,
+    files: Mapping[str, str],
+    problems: list[Problem],
 ) -> None:
     seen: set[str] = set()
     for item in items:
@@ -247,6 +256,40 @@ def _load_entries(
     return entries
 
 
+def _load_synonyms(root: Path, problems: list[Problem]) -> dict[str, str]:
+    path = root / "synonyms.yaml"
+    if not path.exists():
+        return {}
+    rel = _rel(path, root)
+    data = _read_yaml(path, root, problems)
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("synonyms"), dict):
+        problems.append(Problem(rel, None, "expected a mapping with 'synonyms:' of word: word"))
+        return {}
+    synonyms: dict[str, str] = {}
+    for raw_word, raw_target in data["synonyms"].items():
+        word, target = normalize_query(str(raw_word)), normalize_query(str(raw_target))
+        if len(word.split()) != 1 or len(target.split()) != 1:
+            problems.append(Problem(rel, f"{raw_word!r}", "a synonym maps one word to one word"))
+        elif word == target:
+            problems.append(Problem(rel, f"{raw_word!r}", "a word cannot be its own synonym"))
+        else:
+            synonyms[word] = target
+    return synonyms
+
+
+def _load_declines(root: Path, problems: list[Problem]) -> list[Decline]:
+    path = root / "declines.yaml"
+    if not path.exists():
+        return []
+    rel = _rel(path, root)
+    data = _read_yaml(path, root, problems)
+    declines = parse_items(data, "declines", Decline, rel, problems) if data is not None else []
+    _check_unique(declines, "decline", {d.id: rel for d in declines}, problems)
+    return declines
+
+
 def load_knowledge(root: Path | str) -> KnowledgeBase:
     """Load and validate everything under `root`, or raise KnowledgeError listing every problem."""
     root = Path(root)
@@ -262,7 +305,20 @@ def load_knowledge(root: Path | str) -> KnowledgeBase:
     entity_ids = {e.id for e in entities}
     quotes = _load_quotes(root, texts, entity_ids, problems)
     entries = _load_entries(root, texts, entity_ids, problems)
+    synonyms = _load_synonyms(root, problems)
+    declines = _load_declines(root, problems)
+    clash = {d.id for d in declines} & {e.id for e in entries}
+    if clash:
+        problems.append(Problem("declines.yaml", None, f"ids also used by entries: {sorted(clash)}"))
 
     if problems:
         raise KnowledgeError(problems)
-    return KnowledgeBase(sources=sources, entities=entities, quotes=quotes, entries=entries, texts=texts)
+    return KnowledgeBase(
+        sources=sources,
+        entities=entities,
+        quotes=quotes,
+        entries=entries,
+        synonyms=synonyms,
+        declines=declines,
+        texts=texts,
+    )

@@ -115,6 +115,18 @@ class Entity(_Frozen):
         return [self.name, *self.aliases]
 
 
+class Decline(_Frozen):
+    """Questions the bot should politely decline (small talk, questions about itself).
+
+    Matched like entries, so "What's your name?" is recognised for what it is instead of being
+    answered with the nearest fact; the reply never claims anything from the source.
+    """
+
+    id: EntryId
+    questions: list[NonEmpty] = Field(min_length=1)
+    reply: NonEmpty
+
+
 class EntryDraft(BaseModel):
     """An entry as a moderator submits it (no id yet, limits checked)."""
 
@@ -138,6 +150,7 @@ def slugify(text: str, *, max_len: int = 48) -> str:
 
 __all__ = [
     "Citation",
+    "Decline",
     "Entity",
     "Entry",
     "EntryDraft",

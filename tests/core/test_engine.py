@@ -115,3 +115,36 @@ def test_any_text_gets_a_well_formed_answer(service: AnswerService, text: str) -
         assert answer.citations and answer.entry_id
     else:
         assert not answer.citations and answer.entry_id is None
+
+
+def test_curated_synonyms_read_unknown_words_as_known_ones(service: AnswerService) -> None:
+    query = service.engine.analyze("Did they reference the United Nations Charter?")
+    assert query.corrections == {"reference": "mention"}
+    assert service.answer("Which pictures were published with the article?").entry_id in {
+        "photo-who",
+        "photo-credit",
+        "photo-when-where",
+    }
+
+
+def test_small_talk_is_declined_with_a_friendly_reply(service: AnswerService) -> None:
+    for question in ("What's your name?", "hello", "thank you"):
+        answer = service.answer(question)
+        assert not answer.answered and not answer.citations
+        assert "2+2" in answer.answer
+        assert answer.suggestions
+    # A real question that shares words with small talk is still answered.
+    assert service.answer("How are you sure Blinken attended?").entry_id == "attendees"
+    assert all(not q.startswith("decline:") for q in service.autocomplete("hello"))
+
+
+def test_a_country_speaks_through_its_ministers(service: AnswerService) -> None:
+    assert service.answer("What did Japan say about China?").answered
+    beijing = service.answer("What did Beijing say?")
+    assert not beijing.answered and "does not quote China" in beijing.answer
+
+
+def test_a_name_after_say_about_is_the_topic_not_the_speaker(service: AnswerService) -> None:
+    assert service.engine.analyze("what did they say about NATO").speaker is None
+    assert service.engine.analyze("a quote from the foreign minister").speaker == "hayashi"
+    assert service.engine.analyze("how was the war described in the joint statement").speaker is None

@@ -177,6 +177,8 @@ def plain_autocomplete(engine: RetrievalEngine, text: str, scope: int | None) ->
     key = E.similarity_key(text)
     scored: dict[str, float] = {}
     for match in matches:
+        if match.doc.kind == "decline":
+            continue  # small talk is never offered as a question
         for question in match.doc.questions:
             sim = fuzz.WRatio(key, E.similarity_key(question)) / 100.0
             scored[question] = max(scored.get(question, 0.0), 0.5 * match.score + 0.5 * sim)

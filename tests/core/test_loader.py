@@ -127,3 +127,20 @@ def test_every_problem_is_reported_and_nothing_half_loads(make_kb: KbFactory) ->
 def test_missing_directory() -> None:
     [problem] = problems_of("/nonexistent/knowledge")
     assert "not found" in problem
+
+
+def test_synonyms_map_one_word_to_one_word(make_kb: KbFactory) -> None:
+    root = make_kb(raw_files={"synonyms.yaml": "synonyms:\n  Pics: photo\n  cabinet members: ministers\n"})
+    [problem] = problems_of(root)
+    assert "synonyms.yaml: 'cabinet members'" in problem and "one word to one word" in problem
+    (root / "synonyms.yaml").write_text("synonyms:\n  Pics: photo\n")
+    assert load_knowledge(root).synonyms == {"pics": "photo"}
+
+
+def test_declines_need_questions_and_a_reply(make_kb: KbFactory) -> None:
+    text = (
+        "declines:\n  - id: small-talk\n    questions: [hello]\n"
+        "  - id: ok\n    questions: [hi]\n    reply: Hi!\n"
+    )
+    [problem] = problems_of(make_kb(raw_files={"declines.yaml": text}))
+    assert "declines.yaml: id='small-talk'" in problem and "reply" in problem
