@@ -134,7 +134,7 @@ async def test_connection_settings_and_parent_dir(tmp_path: Path) -> None:
         assert path.exists()
         db = s._conn()
         assert (await db.execute_fetchall("PRAGMA journal_mode"))[0][0] == "wal"  # type: ignore[index]
-        assert (await db.execute_fetchall("PRAGMA synchronous"))[0][0] == 2  # type: ignore[index]  # FULL
+        assert (await db.execute_fetchall("PRAGMA synchronous"))[0][0] == 1  # type: ignore[index]  # NORMAL
         assert (await db.execute_fetchall("PRAGMA foreign_keys"))[0][0] == 1  # type: ignore[index]
         assert (await db.execute_fetchall("PRAGMA busy_timeout"))[0][0] == 250  # type: ignore[index]
         assert not s.read_only
