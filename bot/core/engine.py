@@ -68,6 +68,8 @@ MAX_DENSE_TERMS = 6
 COMPACT_MIN = 1024
 #: A word read through the synonym list counts a little less than the word itself.
 SYNONYM_SCALE = 0.9
+#: Documents whose phrasings autocomplete ranks (about ten phrasings each).
+AUTOCOMPLETE_DOCS = 12
 #: Question words ("when", "who") steer which fact is wanted but say less than topic words.
 QUESTION_WORD_SCALE = 0.7
 #: Query terms for words no document contains start with this (it never starts a real term).
@@ -981,7 +983,8 @@ class RetrievalEngine:
         extra: list[str] = []
         for index in indexes:
             extra.extend(index.vocab.with_prefix(prefix, 8 - len(extra)))
-        _, matches = self.search(" ".join([*typed, *extra]), scope, limit=limit)
+        # The best few documents hold far more phrasings than a choice list shows.
+        _, matches = self.search(" ".join([*typed, *extra]), scope, limit=min(limit, AUTOCOMPLETE_DOCS))
         if not matches:
             return []
         key = similarity_key(text)

@@ -173,7 +173,7 @@ def plain_autocomplete(engine: RetrievalEngine, text: str, scope: int | None) ->
     extra: list[str] = []
     for index in engine._visible(scope):
         extra.extend(index.vocab.with_prefix(typed[-1], 8 - len(extra)))
-    _, matches = engine.search(" ".join([*typed, *extra]), scope, limit=25)
+    _, matches = engine.search(" ".join([*typed, *extra]), scope, limit=E.AUTOCOMPLETE_DOCS)
     key = E.similarity_key(text)
     scored: dict[str, float] = {}
     for match in matches:
