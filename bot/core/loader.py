@@ -25,6 +25,8 @@ from bot.core.text import normalize_query
 from bot.core.yamlsafe import YamlError, load_yaml
 
 M = TypeVar("M", bound=BaseModel)
+#: Knowledge items that carry an id.
+Item = TypeVar("Item", Entity, Decline)
 
 
 @dataclass(frozen=True)
@@ -198,15 +200,18 @@ def _check_unique(
         seen.add(item.id)
 
 
-def _load_entities(root: Path, problems: list[Problem]) -> list[Entity]:
-    path = root / "entities.yaml"
+def _load_list(
+    root: Path, name: str, key: str, model: type[Item], kind: str, problems: list[Problem]
+) -> list[Item]:
+    """A file holding one list of items with unique ids (entities.yaml, declines.yaml)."""
+    path = root / name
     if not path.exists():
         return []
     rel = _rel(path, root)
     data = _read_yaml(path, root, problems)
-    entities = parse_items(data, "entities", Entity, rel, problems) if data is not None else []
-    _check_unique(entities, "entity", {e.id: rel for e in entities}, problems)
-    return entities
+    items = parse_items(data, key, model, rel, problems) if data is not None else []
+    _check_unique(items, kind, {item.id: rel for item in items}, problems)
+    return items
 
 
 def _load_quotes(
@@ -279,17 +284,6 @@ def _load_synonyms(root: Path, problems: list[Problem]) -> dict[str, str]:
     return synonyms
 
 
-def _load_declines(root: Path, problems: list[Problem]) -> list[Decline]:
-    path = root / "declines.yaml"
-    if not path.exists():
-        return []
-    rel = _rel(path, root)
-    data = _read_yaml(path, root, problems)
-    declines = parse_items(data, "declines", Decline, rel, problems) if data is not None else []
-    _check_unique(declines, "decline", {d.id: rel for d in declines}, problems)
-    return declines
-
-
 def load_knowledge(root: Path | str) -> KnowledgeBase:
     """Load and validate everything under `root`, or raise KnowledgeError listing every problem."""
     root = Path(root)
@@ -301,12 +295,12 @@ def load_knowledge(root: Path | str) -> KnowledgeBase:
     if not sources:
         problems.append(Problem(_rel(root / "sources", root), None, "no sources found"))
     texts = {sid: SourceText(src) for sid, src in sources.items()}
-    entities = _load_entities(root, problems)
+    entities = _load_list(root, "entities.yaml", "entities", Entity, "entity", problems)
     entity_ids = {e.id for e in entities}
     quotes = _load_quotes(root, texts, entity_ids, problems)
     entries = _load_entries(root, texts, entity_ids, problems)
     synonyms = _load_synonyms(root, problems)
-    declines = _load_declines(root, problems)
+    declines = _load_list(root, "declines.yaml", "declines", Decline, "decline", problems)
     clash = {d.id for d in declines} & {e.id for e in entries}
     if clash:
         problems.append(Problem("declines.yaml", None, f"ids also used by entries: {sorted(clash)}"))
