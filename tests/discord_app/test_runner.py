@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.store import Store
-from bot.discord_app.runner import BAD_TOKEN, StartupError, run_bot, sync_commands
+from bot.discord_app.runner import BAD_TOKEN, MISSING_INTENT, StartupError, run_bot, sync_commands
 from tests.discord_app.conftest import make_settings
 from tests.fakediscord import GUILD_ID, fake_discord, paths
 
@@ -42,6 +42,17 @@ async def test_a_rejected_token_is_one_clear_error(tmp_path: Path) -> None:
             await run_bot(settings)
     assert str(info.value) == BAD_TOKEN
     assert "revoked-token" not in str(info.value)
+
+
+async def test_a_refused_intent_is_one_clear_error(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, discord_token="fake-bot-token")
+    async with fake_discord() as fake:
+        task = asyncio.create_task(run_bot(settings))
+        await fake.wait_for_gateway_op(2, timeout=10)  # IDENTIFY
+        await fake.close_gateway(code=4014)  # Discord: "Disallowed intent(s)"
+        with pytest.raises(StartupError) as info:
+            await asyncio.wait_for(task, timeout=10)
+    assert str(info.value) == MISSING_INTENT
 
 
 async def test_sync_command_pushes_commands_to_one_guild(tmp_path: Path) -> None:
