@@ -489,10 +489,6 @@ class CurationService:
             entities=list(previous.entities) if previous else [],
         )
 
-    def check_draft(self, draft: EntryDraft) -> Entry:
-        """Validate a draft without saving it (for a preview); the id is provisional."""
-        return self.build_entry(draft, slugify(draft.questions[0]) if draft.questions else "entry")
-
     async def unique_id(self, scope: Scope, text: str) -> str:
         """`slugify(text)`, suffixed -2, -3... until it is free in the scope and not a base id.
 
@@ -746,9 +742,6 @@ class CurationService:
 
     async def count(self, scope: Scope) -> int:
         return await self.store.count_entries(scope)
-
-    def is_writable_scope(self, scope: Scope) -> bool:
-        return _is_guild(scope)
 
 
 __all__ = [

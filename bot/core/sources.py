@@ -27,7 +27,6 @@ class SourceText:
     paragraphs: list[str] = field(init=False)
     labels: list[str] = field(init=False)
     _joined: str = field(init=False, repr=False)
-    _folded: str = field(init=False, repr=False)
     _starts: list[int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -43,7 +42,6 @@ class SourceText:
             self._starts.append(pos)
             pos += len(p) + 1
         self._joined = " ".join(self.paragraphs)
-        self._folded = self._joined.casefold()
 
     def locate(self, excerpt: str) -> str | None:
         """The paragraph label(s) where `excerpt` stands verbatim, or None if it does not."""
@@ -58,9 +56,6 @@ class SourceText:
         if first == last:
             return self.labels[first]
         return f"{self.labels[first]}–{self.labels[last]}"
-
-    def contains_casefold(self, excerpt: str) -> bool:
-        return normalize_verbatim(excerpt).casefold() in self._folded
 
     def closest_passage(self, excerpt: str) -> Passage:
         """The stretch of the source most like `excerpt`, to show a moderator what to paste."""
