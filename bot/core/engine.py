@@ -37,6 +37,7 @@ from typing import Final
 from rapidfuzz import fuzz, process
 
 from bot.core.documents import Document
+from bot.core.english import is_english_word, same_word
 from bot.core.entities import EntityLexicon, Mention
 from bot.core.models import Scope
 from bot.core.text import QUESTION_WORDS, STOP_WORDS, cased_tokens, stem
@@ -731,6 +732,10 @@ class RetrievalEngine:
             found = index.vocab.closest(token)
             if found is not None and (best is None or found[1] / 100.0 > best[1]):
                 best = (found[0], found[1] / 100.0)
+        # A real word is meant as written ("spending" is not a misspelt "sending"), unless the
+        # match is the same word in the other spelling ("characterize" / "characterise").
+        if best is not None and not same_word(token, best[0]) and is_english_word(token):
+            return None
         return best
 
     # ---- searching -------------------------------------------------------------------------

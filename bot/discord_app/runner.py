@@ -11,6 +11,7 @@ import aiohttp
 import discord
 
 from bot.core.assistant import Assistant
+from bot.core.english import preload as preload_english
 from bot.discord_app.client import MeetingBot
 from bot.settings import Settings
 
@@ -45,6 +46,8 @@ async def run_bot(settings: Settings) -> None:
     token = _token(settings)
     # Knowledge is loaded and indexed before the gateway connects, off the event loop's path.
     assistant = await Assistant.start(settings)
+    # Loaded now, in a thread, so no answer ever waits for the word list on the event loop.
+    await asyncio.to_thread(preload_english)
     # The index is long-lived: keep it out of the collector's full passes, which would otherwise
     # pause answers for tens of milliseconds at thousands of entries.
     gc.freeze()

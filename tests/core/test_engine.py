@@ -148,3 +148,13 @@ def test_a_name_after_say_about_is_the_topic_not_the_speaker(service: AnswerServ
     assert service.engine.analyze("what did they say about NATO").speaker is None
     assert service.engine.analyze("a quote from the foreign minister").speaker == "hayashi"
     assert service.engine.analyze("how was the war described in the joint statement").speaker is None
+
+
+def test_real_words_are_not_corrected_into_other_words(service: AnswerService) -> None:
+    # "spending" is not a misspelt "sending", nor "tanks" a misspelt "thanks".
+    assert service.engine.analyze("How much is the US spending on Ukraine?").oov == ("spending",)
+    assert service.engine.analyze("How many tanks were sent?").corrections == {}
+    # The same word in the other spelling still is corrected.
+    assert service.engine.analyze("How did they characterize the war?").corrections == {
+        "characterize": "characterised"
+    }

@@ -1,0 +1,67 @@
+"""Is a word real English? So that typo correction never "fixes" a real word.
+
+Without this, a word the knowledge base does not contain is bent into the closest one it does:
+"spending" became "sending", "tanks" became "thanks", "weather" became "whether", and the bot
+answered a question nobody asked. pyspellchecker ships an English word-frequency list; a word
+in it is taken as meant, and only non-words ("atended", "meetng") are corrected.
+
+The list takes about 0.2 s to load, so it loads on first use (one-shot CLI questions that need
+no correction never pay for it) or ahead of time with `preload()` (the bot, before it connects,
+so no answer ever waits for it on the event loop).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from spellchecker import SpellChecker
+
+from bot.core.text import stem
+
+#: Occurrences in pyspellchecker's corpus for a word to count as real English. Typos score 0;
+#: common words score in the thousands; this keeps rare misspellings that made it into the
+#: corpus from passing as words.
+MIN_FREQUENCY = 100
+
+_lock = threading.Lock()
+_checker: SpellChecker | None = None
+
+
+# British and American spellings of one word: "characterise"/"characterize", "defence"/"defense".
+_VARIANTS = (
+    (re.compile(r"is(e|es|ed|ing|ation|ations)$"), r"iz\1"),
+    (re.compile(r"yse(s|d)?$"), r"yze\1"),
+    (re.compile(r"our(s|ed|ing)?$"), r"or\1"),
+    (re.compile(r"ence$"), "ense"),
+    (re.compile(r"tre(s)?$"), r"ter\1"),
+    (re.compile(r"ll(ed|ing|er)$"), r"l\1"),
+    (re.compile(r"ogue(s)?$"), r"og\1"),
+)
+
+
+def american(word: str) -> str:
+    """The American spelling of a British-spelt word (unchanged otherwise)."""
+    for pattern, replacement in _VARIANTS:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+def same_word(a: str, b: str) -> bool:
+    """Whether two spellings are forms of one word, British or American
+    ("characterize" / "characterised")."""
+    return a == b or stem(american(a)) == stem(american(b))
+
+
+def preload() -> None:
+    global _checker
+    with _lock:
+        if _checker is None:
+            _checker = SpellChecker(language="en", distance=1)
+
+
+def is_english_word(word: str) -> bool:
+    if _checker is None:
+        preload()
+    assert _checker is not None
+    return int(_checker.word_frequency[word.lower()]) >= MIN_FREQUENCY

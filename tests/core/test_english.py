@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core.english import american, is_english_word, same_word
+
+words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", max_size=20)
+
+
+def test_real_words_and_typos() -> None:
+    for word in ("spending", "tanks", "weather", "table", "members"):
+        assert is_english_word(word)
+    for typo in ("atended", "meetng", "condemed", "sanctons", "blinkn"):
+        assert not is_english_word(typo)
+
+
+def test_british_and_american_forms_are_one_word() -> None:
+    assert same_word("characterize", "characterised")
+    assert same_word("defense", "defence")
+    assert same_word("travelled", "traveling")
+    assert not same_word("spending", "sending")
+    assert not same_word("weather", "whether")
+
+
+@given(words)
+def test_american_never_raises_and_is_idempotent(word: str) -> None:
+    once = american(word)
+    assert american(once) == once
+
+
+@given(words, words)
+def test_same_word_is_symmetric(a: str, b: str) -> None:
+    assert same_word(a, b) == same_word(b, a)
