@@ -6,8 +6,6 @@ time; below the confidence threshold it abstains and offers the closest question
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
@@ -76,12 +74,6 @@ class AnswerService:
         self.starters: list[tuple[str, str]] = [(e.questions[0], e.id) for e in starters]
 
     # ---- keeping the index current ------------------------------------------------------
-    def load_scope(self, scope: int, entries: Iterable[Entry]) -> None:
-        """Replace a server's entries in the index (start-up, import)."""
-        self.engine.clear_scope(scope)
-        for entry in entries:
-            self.upsert_entry(scope, entry)
-
     def upsert_entry(self, scope: Scope, entry: Entry) -> None:
         self.engine.index_document(entry_document(entry, scope, self.lexicon))
 
@@ -91,16 +83,17 @@ class AnswerService:
     # ---- answering ----------------------------------------------------------------------
     def answer(self, question: str, scope: Scope = None) -> Answer:
         text = question.strip()
-        if not normalize_query(text):
-            return self._abstain(
-                question, "Ask me a question about the U.S.\u2013Japan 2+2 meeting of January 11, 2023.", []
-            )
+        # Length first: an over-long question is refused before any work is spent on it.
         if len(text) > MAX_QUESTION_CHARS:
             return self._abstain(
                 question,
                 f"That question is too long ({len(text):,} characters); "
                 f"please keep it under {MAX_QUESTION_CHARS:,} characters.",
                 [],
+            )
+        if not normalize_query(text):
+            return self._abstain(
+                question, "Ask me a question about the U.S.\u2013Japan 2+2 meeting of January 11, 2023.", []
             )
         query, matches = self.engine.search(text, scope, limit=8)
         if query.unknown_entities:

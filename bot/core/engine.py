@@ -582,10 +582,6 @@ class RetrievalEngine:
             index.remove(key)
             self._changed(scope)
 
-    def clear_scope(self, scope: Scope) -> None:
-        self._scopes.pop(scope, None)
-        self._changed(scope)
-
     def _changed(self, scope: Scope) -> None:
         # The base is visible from every scope, so a base change invalidates every table.
         if scope is None:
