@@ -12,7 +12,7 @@ from bot.core.assistant import Assistant
 from bot.core.curation import CurationService
 from bot.core.models import Source
 from bot.discord_app import render
-from bot.discord_app.errors import MeetingTree, cooldown_text
+from bot.discord_app.errors import MeetingTree
 from bot.discord_app.guards import QuestionLimiter, RecentAnswers
 from bot.discord_app.views import FeedbackButton, SuggestionSelect
 from bot.settings import Settings
@@ -48,9 +48,6 @@ class MeetingBot(commands.Bot):
     @property
     def primary_source(self) -> Source | None:
         return next(iter(self.assistant.kb.sources.values()), None)
-
-    def cooldown_message(self, retry_after: float | None = None) -> str:
-        return cooldown_text(retry_after if retry_after is not None else self.settings.cooldown_per_seconds)
 
     async def setup_hook(self) -> None:
         from bot.discord_app.cogs.ask import AskCog

@@ -15,6 +15,7 @@ import discord
 from bot.core.models import Scope
 from bot.core.store import QuestionNotFound, StoreError
 from bot.discord_app import render
+from bot.discord_app.errors import cooldown_text
 
 if TYPE_CHECKING:
     from bot.discord_app.client import MeetingBot
@@ -97,8 +98,9 @@ class SuggestionSelect(
         bot = _bot(interaction)
         key = self.item.values[0] if self.item.values else ""
         label = next((o.label for o in self.item.options if o.value == key), key)
-        if bot.limiter.hit(interaction.user.id):
-            await interaction.response.send_message(bot.cooldown_message(), ephemeral=True)
+        bucket = bot.limiter.hit(interaction.user.id)
+        if bucket is not None:
+            await interaction.response.send_message(cooldown_text(bucket.get_retry_after()), ephemeral=True)
             return
         result = await bot.assistant.ask_document(
             label, key, self.scope, channel_id=interaction.channel_id, user_id=interaction.user.id

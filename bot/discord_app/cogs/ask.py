@@ -18,7 +18,7 @@ from bot.core.assistant import AskResult
 from bot.core.limits import MAX_ASK_OPTION_CHARS
 from bot.core.models import Scope
 from bot.discord_app import render
-from bot.discord_app.errors import APOLOGY
+from bot.discord_app.errors import APOLOGY, cooldown_text
 from bot.discord_app.replies import Reply, build_reply, reply_to_message, send_interaction
 
 if TYPE_CHECKING:
@@ -244,7 +244,7 @@ class AskCog(commands.Cog):
         bucket = self.bot.limiter.hit(message.author.id)
         if bucket is not None:
             await message.reply(
-                self.bot.cooldown_message(bucket.get_retry_after()),
+                cooldown_text(bucket.get_retry_after()),
                 allowed_mentions=render.NO_PINGS,
                 mention_author=False,
             )
