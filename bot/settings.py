@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +21,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,
+        env_ignore_empty=True,
     )
 
     discord_token: SecretStr | None = Field(
@@ -51,6 +52,13 @@ class Settings(BaseSettings):
 
     # SQLite busy timeout, seconds: how long a writer waits for a lock before giving up politely.
     db_busy_timeout: float = Field(default=5.0, gt=0)
+
+
+    @field_validator("discord_token", "dev_guild_id", "moderator_role_id", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `.env.example` copied as is leaves optional settings blank: blank means "not set".
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 @lru_cache(maxsize=1)
