@@ -53,7 +53,6 @@ class Settings(BaseSettings):
     # SQLite busy timeout, seconds: how long a writer waits for a lock before giving up politely.
     db_busy_timeout: float = Field(default=5.0, gt=0)
 
-
     @field_validator("discord_token", "dev_guild_id", "moderator_role_id", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
