@@ -10,11 +10,11 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
 from bot.core.documents import Document, decline_document, entry_document, quote_document
-from bot.core.engine import Match, QueryAnalysis, RetrievalEngine, asks_for_words
 from bot.core.entities import EntityLexicon
 from bot.core.limits import MAX_QUESTION_CHARS
 from bot.core.loader import KnowledgeBase
 from bot.core.models import Entity, Entry, Quote, Scope
+from bot.core.retrieval import Match, QueryAnalysis, RetrievalEngine, asks_for_words
 from bot.core.text import normalize_query
 
 NOT_KNOWN = "I don't know that from the article."

@@ -64,3 +64,33 @@ def test_recognize_never_raises_and_mentions_do_not_overlap(text: str) -> None:
     spans = sorted((m.start, m.end) for m in mentions)
     for (_, end), (start, _) in itertools.pairwise(spans):
         assert end <= start
+
+
+# ---- the recognition memos ---------------------------------------------------------------------
+MEMO_ENTITIES = [
+    Entity(id="blinken", name="Antony J. Blinken", kind="person", aliases=["Blinken", "Secretary of State"]),
+    Entity(id="hamada", name="Hamada Yasukazu", kind="person", aliases=["Hamada", "Yasukazu Hamada"]),
+    Entity(id="united-states", name="United States", kind="country", aliases=["US", "America"]),
+]
+NAMEISH = st.lists(
+    st.sampled_from(
+        ["blinkn", "Blinken", "secretary", "of", "state", "hamata", "US", "us", "who", "said", "x"]
+    ),
+    max_size=8,
+).map(" ".join)
+
+
+@given(NAMEISH, st.sets(st.sampled_from(["state", "hamata", "blinkn"])))
+def test_memoised_recognition_equals_a_fresh_lexicon(text: str, vocabulary: set[str]) -> None:
+    warm = EntityLexicon(MEMO_ENTITIES)
+    warm.recognize(text)
+    warm.recognize(text, vocabulary)
+    assert warm.recognize(text) == EntityLexicon(MEMO_ENTITIES).recognize(text)
+    assert warm.recognize(text, vocabulary) == EntityLexicon(MEMO_ENTITIES).recognize(text, vocabulary)
+
+
+def test_adding_an_alias_clears_the_recognition_memos() -> None:
+    lexicon = EntityLexicon(MEMO_ENTITIES)
+    assert lexicon.recognize("Kishida spoke") == []
+    lexicon.add(Entity(id="kishida", name="Fumio Kishida", kind="person", aliases=["Kishida"]))
+    assert [m.entity_id for m in lexicon.recognize("Kishida spoke")] == ["kishida"]

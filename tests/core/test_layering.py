@@ -7,7 +7,11 @@ import sys
 
 from bot.settings import PROJECT_ROOT
 
-CORE = sorted(p.stem for p in (PROJECT_ROOT / "bot" / "core").glob("*.py") if p.stem != "__init__")
+_ROOT = PROJECT_ROOT / "bot" / "core"
+#: Every module of bot.core, subpackages included ("retrieval.search").
+CORE = sorted(
+    ".".join(p.relative_to(_ROOT).with_suffix("").parts) for p in _ROOT.rglob("*.py") if p.stem != "__init__"
+)
 
 
 def test_no_core_module_imports_discord() -> None:

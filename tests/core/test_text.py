@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -10,6 +12,7 @@ from bot.core.text import (
     normalize_verbatim,
     split_paragraphs,
     stem,
+    strip_accents,
 )
 
 any_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=300)
@@ -72,3 +75,23 @@ def test_stem_joins_inflections() -> None:
 
 def test_split_paragraphs() -> None:
     assert split_paragraphs("a\nb\n\n\n c \n\n") == ["a\nb", "c"]
+
+
+# ---- the caches and shortcuts give what the plain computation gives ----------------------------
+def strip_accents_by_decomposition(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@given(st.text(max_size=80))
+def test_strip_accents_shortcut_for_ascii_changes_nothing(text: str) -> None:
+    assert strip_accents(text) == strip_accents_by_decomposition(text)
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=14))
+def test_stem_memo_gives_the_stemmers_answer(word: str) -> None:
+    from bot.core.text import _IRREGULAR, _STEMMER
+
+    want = _IRREGULAR.get(word) or str(_STEMMER.stemWord(word))
+    assert stem(word) == want
+    assert stem(word) == want  # from the memo

@@ -1,0 +1,246 @@
+"""What the engine holds per scope: one record per document, an inverted index, and IDF.
+
+Every term has a posting dict. A term that is common in one index (at least DENSE_MIN
+documents: "who", "meeting") also gets one bitset per field weight, so a question can rank
+documents by such terms with a few big-int operations instead of a Python loop over thousands
+of postings (see `bot.core.retrieval.search`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from sys import intern
+
+from bot.core.documents import Document
+from bot.core.entities import EntityLexicon
+from bot.core.retrieval.terms import content_words, entity_term, phrasing_terms, similarity_key
+from bot.core.retrieval.vocabulary import Vocabulary
+from bot.core.retrieval.weights import DEFAULT_WEIGHTS, Weights
+from bot.core.text import cased_tokens, stem
+
+#: A term in this many documents of one index also gets bitsets (see `ScopeIndex.dense`)...
+DENSE_MIN = 256
+#: ... and loses them when it falls below this many (hysteresis: no flapping around the line).
+DENSE_DROP = 128
+#: Free slots tolerated before an index renumbers its documents (see `ScopeIndex.slots`).
+COMPACT_MIN = 1024
+
+
+def document_fields(doc: Document, weights: Weights) -> tuple[dict[str, float], dict[str, None]]:
+    """A document's terms with their field weight, and its distinct words.
+
+    Interned: thousands of documents then share one string per term instead of a copy each.
+    """
+    words: dict[str, None] = {}
+    terms: dict[str, float] = {}
+    phrasing, body = weights.phrasing_field, weights.body_field
+    for text, weight in [*((q, phrasing) for q in doc.questions), (doc.body, body)]:
+        toks = [t.lower() for t in cased_tokens(text)]
+        for tok in content_words(toks):
+            words[intern(tok)] = None
+            term = intern(stem(tok))
+            terms[term] = max(terms.get(term, 0.0), weight)
+    for entity_id in doc.mentioned:
+        terms[intern(entity_term(entity_id))] = body
+    for entity_id in doc.entities:
+        terms[intern(entity_term(entity_id))] = phrasing
+    return terms, words
+
+
+@dataclass(eq=False, slots=True)
+class Indexed:
+    """One document as the index holds it. Compared by identity: it keys the postings."""
+
+    doc: Document
+    keys: tuple[str, ...]  # similarity keys of the distinct phrasings
+    #: The terms of each of those phrasings, sorted (so precision sums are reproducible).
+    key_terms: tuple[tuple[str, ...], ...]
+    questions: tuple[str, ...]  # the phrasing each key came from
+    question_keys: tuple[str, ...]  # the similarity key of every phrasing, aligned with doc.questions
+    #: Insertion sequence: breaks ties deterministically, older documents first.
+    seq: int
+    #: Position in the index's slot list (and bit in its dense-term bitsets); set by the index.
+    slot: int = -1
+
+    @classmethod
+    def build(cls, doc: Document, lexicon: EntityLexicon, seq: int) -> Indexed:
+        """The record of `doc`: the similarity key and the terms of each distinct phrasing."""
+        by_key: dict[str, str] = {}
+        question_keys: list[str] = []
+        for question in doc.questions:
+            key = similarity_key(question)
+            if key in by_key:
+                key = next(k for k in by_key if k == key)  # share one string per key
+            else:
+                by_key[key] = question
+            question_keys.append(key)
+        # Sorted: precision sums then run in the same order in every process (not hash order).
+        key_terms = tuple(tuple(sorted(phrasing_terms(q, lexicon))) for q in by_key.values())
+        keys = tuple(by_key)
+        # Phrasings rarely share a key: then the tuples are the document's own, not copies.
+        distinct = len(keys) == len(doc.questions)
+        return cls(
+            doc=doc,
+            keys=keys,
+            key_terms=key_terms,
+            questions=doc.questions if distinct else tuple(by_key.values()),
+            question_keys=keys if distinct else tuple(question_keys),
+            seq=seq,
+        )
+
+
+class ScopeIndex:
+    """Inverted index over the documents of one scope.
+
+    Every term has a posting dict. A term that is common in this index (at least DENSE_MIN
+    documents) also gets one bitset per field weight, bit i standing for the document in
+    `slots[i]`. Slots are handed out in insertion order, so a lower bit is an older document.
+    Read it freely; change it only through the engine (`index_document`, `remove_document`).
+    """
+
+    def __init__(self, weights: Weights = DEFAULT_WEIGHTS) -> None:
+        self._weights = weights
+        self.docs: dict[str, Indexed] = {}
+        #: term -> {document: field weight}; insertion-ordered, so iteration is reproducible.
+        self.postings: dict[str, dict[Indexed, float]] = {}
+        self.vocab = Vocabulary(weights)
+        #: entity id -> documents quoting that entity's words.
+        self.speakers: Counter[str] = Counter()
+        self.slots: list[Indexed | None] = []
+        #: common term -> {field weight: bitset of the documents with that weight for the term}.
+        self.dense: dict[str, dict[float, int]] = {}
+        self._free = 0  # slots of removed documents
+
+    def add(self, item: Indexed, fields: dict[str, float], words: Iterable[str]) -> None:
+        if item.doc.key in self.docs:
+            self.remove(item.doc.key)
+        self.docs[item.doc.key] = item
+        item.slot = len(self.slots)
+        self.slots.append(item)
+        postings = self.postings
+        bit = 1 << item.slot
+        for term, weight in fields.items():
+            posting = postings.get(term)
+            if posting is None:
+                postings[term] = {item: weight}
+                continue
+            posting[item] = weight
+            bits = self.dense.get(term)
+            if bits is not None:
+                bits[weight] = bits.get(weight, 0) | bit
+            elif len(posting) >= DENSE_MIN:
+                self._densify(term, posting)
+        self.vocab.add(words)
+        self.speakers.update(item.doc.speakers)
+
+    def remove(self, key: str) -> Indexed | None:
+        item = self.docs.pop(key, None)
+        if item is None:
+            return None
+        bit = 1 << item.slot
+        # Terms and words are derived again rather than kept per document: removal is rare,
+        # memory for every document is not.
+        terms, words = document_fields(item.doc, self._weights)
+        for term in terms:
+            posting = self.postings.get(term)
+            if posting is None:
+                continue
+            weight = posting.pop(item, None)
+            if not posting:
+                del self.postings[term]
+            bits = self.dense.get(term)
+            if bits is None or weight is None:
+                continue
+            if len(posting) < DENSE_DROP:
+                del self.dense[term]
+            else:
+                bits[weight] ^= bit
+        self.slots[item.slot] = None
+        self._free += 1
+        self.vocab.remove(words)
+        self.speakers.subtract(item.doc.speakers)
+        for speaker in item.doc.speakers:
+            if self.speakers[speaker] <= 0:
+                del self.speakers[speaker]
+        if self._free > max(COMPACT_MIN, len(self.docs)):
+            self._compact()
+        return item
+
+    def _densify(self, term: str, posting: dict[Indexed, float]) -> None:
+        size = (len(self.slots) + 7) // 8
+        arrays: dict[float, bytearray] = {}
+        for item, weight in posting.items():
+            array = arrays.get(weight)
+            if array is None:
+                array = arrays[weight] = bytearray(size)
+            array[item.slot >> 3] |= 1 << (item.slot & 7)
+        self.dense[term] = {weight: int.from_bytes(array, "little") for weight, array in arrays.items()}
+
+    def _compact(self) -> None:
+        """Renumber the slots (amortised: only after as many removals as there are documents)."""
+        live = [item for item in self.slots if item is not None]
+        for at, item in enumerate(live):
+            item.slot = at
+        self.slots = list(live)
+        self._free = 0
+        for term in list(self.dense):
+            self._densify(term, self.postings[term])
+
+    def slot_bits(self, items: Iterable[Indexed]) -> int:
+        """A bitset of the slots of those `items` that belong to this index."""
+        array = bytearray((len(self.slots) + 7) // 8)
+        slots = self.slots
+        for item in items:
+            at = item.slot
+            if 0 <= at < len(slots) and slots[at] is item:
+                array[at >> 3] |= 1 << (at & 7)
+        return int.from_bytes(array, "little")
+
+    def oldest(self, bits: int, limit: int) -> list[Indexed]:
+        """The documents of the `limit` lowest set bits of `bits` (the oldest, since slots grow)."""
+        out: list[Indexed] = []
+        slots = self.slots
+        while bits and len(out) < limit:
+            low = bits & -bits
+            item = slots[low.bit_length() - 1]
+            assert item is not None  # bitsets only hold live documents
+            out.append(item)
+            bits ^= low
+        return out
+
+
+class IdfTable:
+    """Inverse document frequency over the indexes visible in one scope, computed lazily.
+
+    A term's weight is memoised until an index it reads from changes, so an edit costs
+    nothing up front and a question pays only for the terms it uses.
+    """
+
+    def __init__(self, indexes: list[ScopeIndex]) -> None:
+        self._indexes = indexes
+        self._n_docs = sum(len(i.docs) for i in indexes) or 1
+        self._memo: dict[str, float] = {}
+        #: Sum of the IDF of a phrasing's terms, the denominator of its precision.
+        self.totals: dict[tuple[str, ...], float] = {}
+
+    @property
+    def unknown_weight(self) -> float:
+        """The weight of a word no document contains: as informative as the rarest word."""
+        return math.log(1.0 + (self._n_docs + 1) / 0.5)
+
+    def get(self, term: str, default: float = 0.0) -> float:
+        weight = self._memo.get(term)
+        if weight is None:
+            df = sum(len(i.postings.get(term, ())) for i in self._indexes)
+            weight = math.log(1.0 + (self._n_docs + 1) / (df + 0.5))
+            self._memo[term] = weight
+        return weight
+
+    def total(self, terms: tuple[str, ...]) -> float:
+        value = self.totals.get(terms)
+        if value is None:
+            value = self.totals[terms] = sum(self.get(t, 1.0) for t in terms)
+        return value

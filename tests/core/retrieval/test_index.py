@@ -1,0 +1,66 @@
+"""The per-scope index: bitsets of common terms always agree with the postings."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bot.core.answers import AnswerService
+from bot.core.loader import KnowledgeBase
+from bot.core.retrieval import ScopeIndex, index
+from bot.core.retrieval import search as search_module
+from tests.core.retrieval.helpers import synthetic
+
+GUILD = 501
+
+
+@pytest.fixture
+def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bitsets, tie pools and compaction at sizes a unit test can afford."""
+    monkeypatch.setattr(index, "DENSE_MIN", 12)
+    monkeypatch.setattr(index, "DENSE_DROP", 6)
+    monkeypatch.setattr(index, "COMPACT_MIN", 20)
+    monkeypatch.setattr(search_module, "TIE_POOL", 16)
+
+
+def assert_bitsets_match_postings(scope_index: ScopeIndex) -> None:
+    for slot, item in enumerate(scope_index.slots):
+        assert item is None or (item.slot == slot and scope_index.docs[item.doc.key] is item)
+    for term, bits in scope_index.dense.items():
+        posting = scope_index.postings[term]
+        assert len(posting) >= index.DENSE_DROP
+        for weight, value in bits.items():
+            want = {item.slot for item, f in posting.items() if f == weight}
+            assert {i for i in range(len(scope_index.slots)) if value >> i & 1} == want
+    for term, posting in scope_index.postings.items():
+        if len(posting) >= index.DENSE_MIN:
+            assert term in scope_index.dense
+
+
+@pytest.mark.usefixtures("small_thresholds")
+def test_bitsets_follow_adds_updates_removals_and_compaction(kb: KnowledgeBase) -> None:
+    service = AnswerService(kb)
+    items = synthetic(kb, 120)
+    for item in items:
+        service.upsert_entry(GUILD, item.entry)
+    scope_index = service.engine.index_of(GUILD)
+    assert scope_index.dense, "common terms should have bitsets"
+    assert_bitsets_match_postings(scope_index)
+    rng = random.Random(3)
+    replacements = iter(synthetic(kb, 200, seed=8))
+    for step in range(150):
+        victim = rng.choice(items).entry.id
+        if step % 3 == 0:
+            service.remove_entry(GUILD, victim)
+        else:
+            service.upsert_entry(GUILD, next(replacements).entry.model_copy(update={"id": victim}))
+    assert_bitsets_match_postings(scope_index)
+    assert len(scope_index.slots) < 120 + 150, "removed slots should have been compacted away"
+
+
+def test_a_scope_without_documents_reads_as_an_empty_index(kb: KnowledgeBase) -> None:
+    engine = AnswerService(kb).engine
+    assert engine.index_of(GUILD).docs == {}
+    assert engine.index_of(None).docs, "the curated base is indexed"
+    assert [d.key for d in engine.documents(GUILD)] == [d.key for d in engine.documents(None)]
