@@ -199,6 +199,28 @@ def _guild_id(text: str) -> int:
     return value
 
 
+def _eval(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
+    """Score the answer service (in process, no store) on each question set."""
+    from bot.core.answers import AnswerService
+    from bot.evaluation.scoring import evaluate, load_questions
+
+    kb = load_knowledge(settings.knowledge_dir)
+    service = AnswerService(kb, **settings.answer_options())
+    article = "\n\n".join(source.text for source in kb.sources.values())
+    for path in args.questions:
+        try:
+            questions = load_questions(path)
+        except (OSError, ValueError) as exc:
+            raise CliError(str(exc)) from None
+        report = evaluate(questions, service.answer, article)
+        if args.misses:
+            stdout.write("".join(f"{line}\n" for line in report.misses()))
+        if len(args.questions) > 1:
+            stdout.write(f"{path}:\n")
+        stdout.write(f"{report.kind_line()}\n{report.summary()}\n")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot", description="Q&A bot for the January 2023 U.S.-Japan 2+2 meeting."
@@ -220,6 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
     sync = sub.add_parser("sync", help="sync slash commands with Discord now")
     sync.add_argument("--guild", type=int, default=None, help="sync to this server only (instant)")
+
+    ev = sub.add_parser(
+        "eval",
+        help="score the bot on a question set (JSON lines: q, expect, kind), as the shared scorer does",
+    )
+    ev.add_argument("questions", type=Path, nargs="+", help="question set(s), e.g. tests/data/eval/dev.jsonl")
+    ev.add_argument("--misses", action="store_true", help="also list every question it got wrong")
 
     kb = sub.add_parser("kb", help="knowledge-base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
@@ -261,6 +290,8 @@ def main(
             return asyncio.run(_console(settings, args, stdout))
         if args.command == "kb":
             return _kb(settings, args, stdout)
+        if args.command == "eval":
+            return _eval(settings, args, stdout)
         if args.command in {"run", "sync"}:
             return _discord(settings, args, stdout)
         raise CliError(f"unknown command {args.command}", EXIT_USAGE)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,9 +35,10 @@ class Settings(BaseSettings):
     knowledge_dir: Path = Field(default=PROJECT_ROOT / "knowledge")
     log_level: str = Field(default="INFO")
 
-    # Matching thresholds (0..1): answer at or above `answer_threshold`, else abstain.
-    answer_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
-    suggestion_threshold: float = Field(default=0.2, ge=0.0, le=1.0)
+    # Matching thresholds (0..1): answer at or above `answer_threshold`, else abstain. Unset, the
+    # values fitted on the evaluation's train split apply (bot/core/retrieval/weights.py).
+    answer_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    suggestion_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     max_suggestions: int = Field(default=3, ge=0, le=25)
 
     # Curation.
@@ -53,7 +55,23 @@ class Settings(BaseSettings):
     # SQLite busy timeout, seconds: how long a writer waits for a lock before giving up politely.
     db_busy_timeout: float = Field(default=5.0, gt=0)
 
-    @field_validator("discord_token", "dev_guild_id", "moderator_role_id", mode="before")
+    def answer_options(self) -> dict[str, Any]:
+        """The answer service's keyword arguments these settings set (unset ones keep the fit)."""
+        options: dict[str, Any] = {"max_suggestions": self.max_suggestions}
+        if self.answer_threshold is not None:
+            options["answer_threshold"] = self.answer_threshold
+        if self.suggestion_threshold is not None:
+            options["suggestion_threshold"] = self.suggestion_threshold
+        return options
+
+    @field_validator(
+        "discord_token",
+        "dev_guild_id",
+        "moderator_role_id",
+        "answer_threshold",
+        "suggestion_threshold",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `.env.example` copied as is leaves optional settings blank: blank means "not set".

@@ -6,18 +6,29 @@ time; below the confidence threshold it abstains and offers the closest question
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
-from rapidfuzz import fuzz
+from dataclasses import replace
 
+from pydantic import BaseModel, Field
+from rapidfuzz import fuzz, process
+
+from bot.core.answerability import Asked, contradicts, judge, premise_of
 from bot.core.documents import Document, decline_document, entry_document, quote_document
 from bot.core.entities import EntityLexicon
+from bot.core.fallback import ArticleFallback
 from bot.core.limits import MAX_QUESTION_CHARS
 from bot.core.loader import KnowledgeBase
 from bot.core.models import Entity, Entry, Quote, Scope
-from bot.core.retrieval import Match, QueryAnalysis, RetrievalEngine, asks_for_words
+from bot.core.retrieval import DEFAULT_WEIGHTS, Match, QueryAnalysis, RetrievalEngine, Weights, asks_for_words
 from bot.core.text import normalize_query
+from bot.core.understanding import Part, understand
+from bot.core.understanding.focus import focus_of
 
 NOT_KNOWN = "I don't know that from the article."
+#: The question word a yes/no premise stands for ("held in Tokyo?" asks where).
+PREMISE_QUESTION_WORDS = {"place": "where", "date": "when"}
+#: rapidfuzz ratio (0..100) of the whole cleaned message to a decline phrasing for the polite
+#: reply to win over any entry ("who are you" is small talk, not a question about attendees).
+DECLINE_CUTOFF = 90.0
 #: rapidfuzz score (0..100) a quotation needs to count as being about a /quote topic.
 QUOTE_TOPIC_CUTOFF = 80.0
 
@@ -43,9 +54,16 @@ class Answer(BaseModel):
     matched_question: str | None = None
     #: The document key behind each suggestion, so choosing one needs no second search.
     suggestion_keys: list[str] = Field(default_factory=list)
+    #: One answer per part of a multi-part question ("who went and where was it held?"); empty
+    #: for a single question. `answer` and `citations` are then the union of the answered parts.
+    parts: list[Answer] = Field(default_factory=list)
 
     def contract(self) -> dict[str, object]:
-        return self.model_dump(exclude={"matched_question", "suggestion_keys"})
+        hidden = {"matched_question", "suggestion_keys"}
+        out = self.model_dump(exclude=hidden | {"parts"})
+        if self.parts:
+            out["parts"] = [part.model_dump(exclude=hidden | {"parts"}) for part in self.parts]
+        return out
 
 
 class AnswerService:
@@ -53,22 +71,33 @@ class AnswerService:
         self,
         kb: KnowledgeBase,
         *,
-        answer_threshold: float = 0.5,
-        suggestion_threshold: float = 0.2,
+        answer_threshold: float | None = None,
+        suggestion_threshold: float | None = None,
         max_suggestions: int = 3,
+        weights: Weights = DEFAULT_WEIGHTS,
     ) -> None:
         self.kb = kb
-        self.answer_threshold = answer_threshold
-        self.suggestion_threshold = suggestion_threshold
+        self.weights = weights
+        self.answer_threshold = weights.answer_threshold if answer_threshold is None else answer_threshold
+        self.suggestion_threshold = (
+            weights.suggestion_threshold if suggestion_threshold is None else suggestion_threshold
+        )
         self.max_suggestions = max_suggestions
         self.lexicon = EntityLexicon(kb.entities)
-        self.engine = RetrievalEngine(self.lexicon, kb.synonyms)
+        self.engine = RetrievalEngine(self.lexicon, kb.synonyms, weights=weights)
         for entry in kb.entries:
             self.engine.index_document(entry_document(entry, None, self.lexicon))
         for quote in kb.quotes:
             self.engine.index_document(quote_document(quote, self.lexicon))
+        self._decline_docs: list[Document] = []
+        self._decline_keys: list[str] = []
         for decline in kb.declines:
-            self.engine.index_document(decline_document(decline))
+            doc = decline_document(decline)
+            self.engine.index_document(doc)
+            for phrasing in doc.questions:
+                self._decline_docs.append(doc)
+                self._decline_keys.append(normalize_query(phrasing))
+        self.fallback = ArticleFallback(kb.sources, kb.texts, self.lexicon, weights)
         # Offered when nothing is close: the first phrasing of entries tagged "starter".
         starters = [e for e in kb.entries if "starter" in e.tags] or kb.entries[:3]
         self.starters: list[tuple[str, str]] = [(e.questions[0], e.id) for e in starters]
@@ -95,32 +124,103 @@ class AnswerService:
             return self._abstain(
                 question, "Ask me a question about the U.S.\u2013Japan 2+2 meeting of January 11, 2023.", []
             )
-        query, matches = self.engine.search(text, scope, limit=8)
-        if query.unknown_entities:
-            names = [self.lexicon.entities[e].name for e in query.unknown_entities]
-            return self._abstain(
-                question, f"{NOT_KNOWN} The article does not mention {_join(names)}.", matches, query
-            )
-        if query.speaker and not self.engine.has_speaker_in(query.speaker, scope):
-            # Someone the article never quotes: only an entry that says exactly that may answer
-            # ("What did Hamada say?" -> "The article does not quote him individually").
-            top = matches[0] if matches else None
+        understood = understand(text)
+        # Small talk and questions about the bot always get the polite reply, whatever an entry
+        # scores: "Who are you?" is not a question about who attended.
+        decline = self._decline_for(understood.cleaned)
+        if decline is not None:
+            return self._abstain(question, decline.answer, [])
+        if len(understood.parts) == 1:
+            return self._answer_part(question, understood.parts[0], scope)
+        answers = [self._answer_part(part.question, part, scope) for part in understood.parts]
+        return _combine(question, answers)
+
+    def _decline_for(self, cleaned: str) -> Document | None:
+        key = normalize_query(cleaned)
+        found = process.extractOne(
+            key, self._decline_keys, scorer=fuzz.ratio, processor=None, score_cutoff=DECLINE_CUTOFF
+        )
+        return self._decline_docs[found[2]] if found is not None else None
+
+    def _answer_part(self, question: str, part: Part, scope: Scope) -> Answer:
+        """Answer one question (a whole message, or one part of a multi-part one).
+
+        Retrieval ranks the entries most about the question; the first of those above the
+        threshold (and near the best) that states the kind of fact asked for answers it (see
+        `answerability`). Otherwise the bot declines and says what the article does not give.
+        """
+        text = part.text
+        focus = focus_of(part.question)
+        search_text = text
+        if focus.yes_no and focus.facet is None:
+            premise = premise_of(text, self.lexicon)
+            if premise is not None:
+                # "Was it held in Tokyo?" asks where it was held: look for where, then compare.
+                focus = replace(focus, facet=premise.facet)
+                search_text = f"{premise.rest} {PREMISE_QUESTION_WORDS[premise.facet]}"
+        query, matches = self.engine.search(search_text, scope, limit=8)
+        # What the question names, premise included ("Tokyo" in "Was it held in Tokyo?").
+        named_in = query if search_text == text else self.engine.analyze(text, scope)
+        asked = Asked(
+            text=text,
+            focus=focus,
+            named=named_in.entities | frozenset(named_in.unknown_entities),
+            unknown=frozenset(named_in.unknown_entities),
+        )
+        if asked.unknown and not focus.yes_no:
+            return self._not_mentioned(question, named_in, matches)
+        # "What did Hamada say?": whose words are asked for, when the question asks for words at
+        # all ("Where were the drills, per the statement?" asks for a place).
+        speaking = focus.facet in {None, "quote"} and asks_for_words(part.question)
+        if speaking and query.speaker and not self.engine.has_speaker_in(query.speaker, scope):
             speaker = self.lexicon.entities[query.speaker]
-            if (
-                top is None
-                or speaker.kind != "person"
-                or query.speaker not in top.doc.entities
-                or not asks_for_words(top.best_question)
-            ):
-                return self._abstain(
-                    question, f"{NOT_KNOWN} The article does not quote {speaker.name}.", matches, query
-                )
-        if not matches or matches[0].score < self.answer_threshold:
-            return self._abstain(question, NOT_KNOWN, matches, query)
-        if matches[0].doc.kind == "decline":
-            # Small talk or a question about the bot: a friendly reply, no claim from the source.
-            return self._abstain(question, matches[0].doc.answer, [], query)
-        return self._answered(question, matches[0])
+            return self._abstain(
+                question, f"{NOT_KNOWN} The article does not quote {speaker.name}.", matches, query
+            )
+        reason = ""
+        best: float | None = None  # the score of the best entry about what the question names
+        for match in matches:
+            doc = match.doc
+            if doc.not_in_article and query.entities and not query.entities & (doc.entities | doc.mentioned):
+                continue  # a "the article does not say" about other things ("pictures", not the outlet)
+            best = match.score if best is None else best
+            if match.score < max(self.answer_threshold, best - self.weights.fallthrough_margin):
+                break
+            if doc.kind == "decline":
+                # Small talk or a question about the bot: a friendly reply, no claim from the source.
+                return self._abstain(question, doc.answer, [], query)
+            if doc.not_in_article:
+                # A curated "the article does not say": the honest reply.
+                return self._abstain(question, doc.answer, matches, query)
+            if asked.unknown and not contradicts(asked, doc, self.lexicon):
+                # A yes/no question about something the article never mentions, which the best
+                # entry does not contradict either: nothing to say about it.
+                return self._not_mentioned(question, named_in, matches)
+            verdict = judge(asked, doc, self.lexicon)
+            if not verdict.answers:
+                reason = reason or verdict.reason
+                continue
+            corrected = focus.yes_no and contradicts(asked, doc, self.lexicon)
+            return self._answered(question, match, correction=corrected)
+        fallback = self._from_article(asked, text)
+        if fallback is not None:
+            return self._answered(question, fallback)
+        return self._abstain(question, f"{NOT_KNOWN} {reason}".strip(), matches, query)
+
+    def _from_article(self, asked: Asked, text: str) -> Match | None:
+        """The one sentence of the article that answers, when no entry does (lower confidence)."""
+        for match in self.fallback.search(text):
+            if match.score < self.weights.fallback_threshold:
+                return None
+            if judge(asked, match.doc, self.lexicon).answers:
+                return replace(match, score=match.score * self.weights.fallback_confidence)
+        return None
+
+    def _not_mentioned(self, question: str, query: QueryAnalysis, matches: list[Match]) -> Answer:
+        names = [self.lexicon.entities[e].name for e in query.unknown_entities]
+        return self._abstain(
+            question, f"{NOT_KNOWN} The article does not mention {_join(names)}.", matches, query
+        )
 
     def document(self, scope: Scope, key: str) -> Document | None:
         return self.engine.document(scope, key)
@@ -167,12 +267,13 @@ class AnswerService:
         scored.sort(key=lambda pair: pair[0], reverse=True)
         return [q for _, q in scored[:limit]]
 
-    def _answered(self, question: str, match: Match) -> Answer:
+    def _answered(self, question: str, match: Match, *, correction: bool = False) -> Answer:
         doc = match.doc
         return Answer(
             question=question,
             answered=True,
-            answer=doc.answer,
+            # A false premise is corrected, never confirmed: "No \u2014 the meeting was held in ...".
+            answer=_correcting(doc.answer) if correction else doc.answer,
             confidence=round(match.score, 4),
             citations=[
                 CitationOut(
@@ -210,6 +311,49 @@ class AnswerService:
             suggestions=[text for _, text in chosen],
             suggestion_keys=[key for key, _ in chosen],
         )
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth")
+
+
+def _combine(question: str, answers: list[Answer]) -> Answer:
+    """One reply for a multi-part question: every part's answer, each cited.
+
+    `answer` and `citations` are the union of the answered parts, so a client that ignores
+    `parts` still gets every fact with its citation; a part the article does not answer says so.
+    """
+    answered = [a for a in answers if a.answered]
+    # A declined part is named by its place, never by echoing what the user typed (which could
+    # hold mentions or markdown: the answer text is ours, and adapters show it as it is).
+    texts = [a.answer if a.answered else f"({_ORDINALS[at]} part) {a.answer}" for at, a in enumerate(answers)]
+    citations: dict[str, CitationOut] = {}
+    for part in answered:
+        for citation in part.citations:
+            citations.setdefault(citation.excerpt, citation)
+    suggestions: dict[str, str] = {}
+    for part in answers:
+        if not part.answered:
+            for text, key in zip(part.suggestions, part.suggestion_keys, strict=True):
+                suggestions.setdefault(key, text)
+    return Answer(
+        question=question,
+        answered=bool(answered),
+        answer="\n\n".join(texts),
+        confidence=min((a.confidence for a in answered), default=max(a.confidence for a in answers)),
+        citations=list(citations.values()),
+        suggestions=list(suggestions.values())[:3],
+        suggestion_keys=list(suggestions)[:3],
+        entry_id=answered[0].entry_id if answered else None,
+        matched_question=answered[0].matched_question if answered else None,
+        parts=answers,
+    )
+
+
+def _correcting(answer: str) -> str:
+    first, _, rest = answer.partition(" ")
+    if first in {"The", "A", "An", "It", "They", "This", "Two", "Four"}:
+        first = first.lower()
+    return f"No \u2014 {first} {rest}".rstrip()
 
 
 def _join(names: list[str]) -> str:

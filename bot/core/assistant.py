@@ -36,13 +36,7 @@ class Assistant:
     @classmethod
     async def start(cls, settings: Settings, *, read_only: bool = False) -> Assistant:
         kb = await asyncio.to_thread(load_knowledge, settings.knowledge_dir)
-        service = await asyncio.to_thread(
-            AnswerService,
-            kb,
-            answer_threshold=settings.answer_threshold,
-            suggestion_threshold=settings.suggestion_threshold,
-            max_suggestions=settings.max_suggestions,
-        )
+        service = await asyncio.to_thread(lambda: AnswerService(kb, **settings.answer_options()))
         store = await Store.open(
             settings.database, busy_timeout=settings.db_busy_timeout, read_only=read_only
         )

@@ -12,6 +12,7 @@ from typing import Literal, NamedTuple
 
 from bot.core.entities import EntityLexicon
 from bot.core.models import Citation, Decline, Entry, Quote, Scope
+from bot.core.understanding.focus import stated_facets
 
 
 class Cited(NamedTuple):
@@ -33,8 +34,9 @@ _NONE: frozenset[str] = frozenset()
 class Document:
     key: str  # unique within a scope: the entry id, "quote:<id>" or "decline:<id>"
     scope: Scope
-    #: "decline" documents recognise small talk; they never answer from the source.
-    kind: Literal["entry", "quote", "decline"]
+    #: "decline" documents recognise small talk; they never answer from the source. A "passage"
+    #: is one sentence of a source, searched only when no entry answers (see `bot.core.fallback`).
+    kind: Literal["entry", "quote", "decline", "passage"]
     questions: tuple[str, ...]  # how users ask it (shown as suggestions and autocomplete)
     answer: str
     citations: tuple[Cited, ...]
@@ -46,6 +48,14 @@ class Document:
     mentioned: frozenset[str] = _NONE
     #: Whose words the document quotes (entity ids); empty when it quotes nobody in particular.
     speakers: frozenset[str] = _NONE
+    #: The kinds of fact it states (see `Entry.answers`), ...
+    answers: frozenset[str] = _NONE
+    #: ... those it states only roughly, ...
+    approximate: frozenset[str] = _NONE
+    #: ... whether it speaks in general terms only, ...
+    general: bool = False
+    #: ... and whether it says what the article does not tell (the bot then declines with it).
+    not_in_article: bool = False
 
     @property
     def title(self) -> str:
@@ -81,6 +91,11 @@ def entry_document(entry: Entry, scope: Scope, lexicon: EntityLexicon) -> Docume
     about = {m.entity_id for q in entry.questions for m in lexicon.recognize(q)} | set(entry.entities)
     mentioned = {m.entity_id for m in lexicon.recognize(entry.answer)}
     speakers = {m.entity_id for c in entry.citations if c.speaker for m in lexicon.recognize(c.speaker)}
+    answers: frozenset[str]
+    if entry.answers is not None:
+        answers = frozenset(entry.answers)
+    else:
+        answers = _stated(" ".join([entry.answer, *(c.excerpt for c in entry.citations)]), lexicon)
     return Document(
         key=entry.id,
         scope=scope,
@@ -92,7 +107,21 @@ def entry_document(entry: Entry, scope: Scope, lexicon: EntityLexicon) -> Docume
         entities=_ids(e for e in about if e in lexicon),
         mentioned=_ids(e for e in mentioned - about if e in lexicon),
         speakers=_ids(speakers),
+        answers=_ids(answers),
+        approximate=_ids(entry.approximate),
+        general=entry.general,
+        not_in_article=entry.not_in_article,
     )
+
+
+#: A quotation states someone's words ("who said it" is answered through its speaker).
+_QUOTE_FACETS = frozenset({"quote"})
+
+
+def _stated(text: str, lexicon: EntityLexicon) -> frozenset[str]:
+    """The kinds of fact an undeclared passage states, read from its words and the entities it names."""
+    kinds = {e.kind for m in lexicon.recognize(text) if (e := lexicon.get(m.entity_id)) is not None}
+    return stated_facets(text, people="person" in kinds, places=bool(kinds & {"place", "country"}))
 
 
 def quote_document(quote: Quote, lexicon: EntityLexicon) -> Document:
@@ -117,6 +146,7 @@ def quote_document(quote: Quote, lexicon: EntityLexicon) -> Document:
         entities=_ids({quote.speaker}),
         mentioned=_ids(mentioned - {quote.speaker}),
         speakers=_ids({quote.speaker}),
+        answers=_QUOTE_FACETS,
     )
 
 

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from bot.core.understanding.focus import Facet
+
 _ID_RE = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 
 EntryId = Annotated[str, StringConstraints(pattern=_ID_RE)]
@@ -72,6 +74,19 @@ class Entry(_Frozen):
     tags: list[str] = Field(default_factory=list)
     #: Ids of the people/things this entry is about; the matcher links question entities to them.
     entities: list[str] = Field(default_factory=list)
+    #: The kinds of fact the answer states (`answers: [place, date]`): a question asking for
+    #: another kind ("how much", "how old") is declined instead of answered with this entry.
+    #: None (undeclared, e.g. a moderator's entry) means they are read from the answer's words.
+    answers: list[Facet] | None = None
+    #: Facts the entry states only roughly ("next week", "50 or so"): a question asking for the
+    #: exact value ("what exact date") is declined, with this entry as the suggestion.
+    approximate: list[Facet] = Field(default_factory=list)
+    #: The entry speaks in general terms only (no names, figures or items): "which specific
+    #: sanctions" is declined.
+    general: bool = False
+    #: The entry says what the article does NOT tell ("The article does not quote Hamada"): the
+    #: bot declines with this text rather than presenting it as an answer from the source.
+    not_in_article: bool = False
 
     @field_validator("questions")
     @classmethod

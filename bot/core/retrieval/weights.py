@@ -139,25 +139,29 @@ class Weights:
 
 #: The weights the bot answers with.
 DEFAULT_WEIGHTS: Final = Weights(
-    coverage_weight=0.5,  # hand-set in round 1
+    coverage_weight=0.55,  # fitted on tests/data/eval/train.jsonl (python -m bot.evaluation.fit)
     phrase_sim_weight=0.5,  # hand-set in round 1
     set_ratio_share=0.35,  # hand-set in round 1
     phrasing_field=1.0,  # hand-set in round 1
-    body_field=0.55,  # hand-set in round 1
+    body_field=0.7,  # fitted on tests/data/eval/train.jsonl (python -m bot.evaluation.fit)
     entity_boost=1.6,  # hand-set in round 1
-    question_word_scale=0.7,  # hand-set in round 1
+    question_word_scale=1.0,  # fitted on tests/data/eval/train.jsonl (python -m bot.evaluation.fit)
     synonym_scale=0.9,  # hand-set in round 1
-    entity_miss_factor=0.55,  # hand-set in round 1
+    entity_miss_factor=0.85,  # fitted on tests/data/eval/train.jsonl (python -m bot.evaluation.fit)
     other_speaker_factor=0.3,  # hand-set in round 1
     unknown_entity_min_score=0.9,  # hand-set in round 1
     typo_cutoff=85.0,  # hand-set in round 1
     typo_min_chars=4,  # hand-set in round 1
     typo_length_band=2,  # hand-set in round 1
     autocomplete_score_share=0.5,  # hand-set in round 1
-    answer_threshold=0.5,  # hand-set in round 1
+    answer_threshold=0.38,  # fitted on tests/data/eval/train.jsonl (python -m bot.evaluation.fit)
     suggestion_threshold=0.2,  # hand-set in round 1
-    fallthrough_margin=0.15,  # hand-set (round 2, before fitting)
-    fallback_threshold=0.5,  # hand-set (round 2, before fitting)
+    fallthrough_margin=0.05,  # fitted on tests/data/eval/train.jsonl (python -m bot.evaluation.fit)
+    fallback_threshold=0.5,  # fitted on tests/data/eval/train.jsonl (python -m bot.evaluation.fit)
     fallback_confidence=0.8,  # hand-set (round 2): an article sentence is a weaker answer than an entry
-    provenance="hand-set in round 1 (not fitted to data)",
+    provenance=(
+        "answer_threshold, fallthrough_margin, fallback_threshold, coverage_weight, body_field, "
+        "question_word_scale and entity_miss_factor fitted by coordinate descent on "
+        "tests/data/eval/train.jsonl (python -m bot.evaluation.fit); the rest hand-set"
+    ),
 )

@@ -1,0 +1,218 @@
+"""Does this entry answer what was asked? The check between retrieval and the reply.
+
+Retrieval finds the entry most *about* the question; that is not yet an answer. "How much money
+did Japan pledge?" is about Japan's support for Ukraine, and the best entry on that says nothing
+of an amount. Each check here compares what the question asks (its `Focus`) with what the
+entry states (`Document.answers`, `approximate`, `general`) and, when they differ, says why in
+plain words, so the bot can decline honestly and still offer the entry as a suggestion.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from bot.core.documents import Document
+from bot.core.entities import EntityLexicon
+from bot.core.text import STOP_WORDS, cased_tokens, normalize_query, stem
+from bot.core.understanding.focus import MISSING, Facet, Focus
+
+#: Entity kinds that name a location; a question naming one location is contradicted by an
+#: entry that places the same thing elsewhere.
+LOCATION_KINDS: Final = frozenset({"place", "country"})
+#: Kinds of thing a qualifier moves to another occasion ("the previous 2+2", "the next summit").
+OCCASION_KINDS: Final = frozenset({"event"})
+_CALENDAR: Final = re.compile(
+    r"\b(january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+)
+_FINER_PLACE: Final = re.compile(r"\b(?:building|base|room|hotel|street|address|airport|hall|venue)\b")
+#: "held in Tokyo?", "at a base?": a location given as a premise.
+_LOCATING_WORDS: Final = frozenset({"in", "at", "near"})
+#: "in June?", "on a Friday?": a day given as a premise.
+_DAY_PREMISE: Final = re.compile(r"\b(?:in|on|during)\s+(?:a\s+|the\s+)?" + _CALENDAR.pattern)
+#: A yes/no premise is corrected from an entry only when the entry covers this share of the
+#: question's other words, and at least this many of them: "Did they voice concern over Russia's
+#: military cooperation with North Korea?" is about the entry that names China instead; "Did they
+#: discuss Taiwan?" is not contradicted by the agenda, which simply does not mention it.
+CORRECTION_COVERAGE: Final = 0.75
+CORRECTION_MIN_WORDS: Final = 3
+#: Speech verbs, as stems: "who said ..." is answered by whoever an entry quotes.
+_SPEECH: Final = frozenset(
+    {"say", "said", "tell", "told", "quot", "remark", "comment", "speak", "claim", "call", "talk", "mention",
+     "describ", "announc", "note", "warn", "express", "outlin", "stress", "reiter", "add"}
+)  # fmt: skip
+LATER_REASON: Final = (
+    "The article was written right after the meeting and doesn't report what happened later."
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    answers: bool
+    #: Why not, in plain words, when it does not ("The article doesn't say where.").
+    reason: str = ""
+
+
+YES: Final = Verdict(True)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the checks need to know of one question."""
+
+    text: str
+    focus: Focus
+    #: Ids of the entities the question names, in the source or not.
+    named: frozenset[str]
+    #: Named entities the source never mentions.
+    unknown: frozenset[str] = frozenset()
+
+
+def _text_of(doc: Document) -> str:
+    return normalize_query(" ".join([*doc.questions, doc.body]))
+
+
+def _kind(lexicon: EntityLexicon, entity_id: str) -> str | None:
+    entity = lexicon.get(entity_id)
+    return entity.kind if entity is not None else None
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in normalize_query(text).split() if w not in STOP_WORDS]
+
+
+def judge(asked: Asked, doc: Document, lexicon: EntityLexicon) -> Verdict:
+    """Whether `doc` states the kind of fact asked for, about the occasion asked about."""
+    focus = asked.focus
+    facet = focus.facet
+    # Quoting someone tells who said it: "Who said 'as long as it takes'?"
+    speech = any(stem(w) in _SPEECH for w in _content_words(asked.text))
+    quoted = facet == "person" and bool(doc.speakers) and speech
+    if facet is not None and facet not in doc.answers and not quoted:
+        return Verdict(False, f"The article {MISSING[facet]}.")
+    if focus.specific and (doc.general or (facet is not None and facet in doc.approximate)):
+        return Verdict(False, "The article doesn't give that level of detail.")
+    if "later" in focus.qualifiers:
+        return Verdict(False, LATER_REASON)
+    if focus.others and doc.kind != "passage":
+        # "Who else attended?": an entry names the ones the article names, and no others.
+        return Verdict(False, "The article doesn't name anyone or anything else.")
+    text = _text_of(doc)
+    if focus.qualifiers:
+        words = {stem(w) for w in text.split()}
+        missing = sorted(q for q in focus.qualifiers if stem(q) not in words)
+        if missing:
+            return Verdict(False, f"The article doesn't say that about the {missing[0]} one.")
+        if not _same_occasion(asked.text, text, lexicon):
+            return Verdict(False, "The article doesn't say that about that meeting.")
+    if facet == "place":
+        # "Which building in Washington?": a finer place than the entry names.
+        finer = _FINER_PLACE.search(asked.text.lower())
+        if finer is not None and finer.group(0) not in text:
+            return Verdict(False, "The article doesn't give that level of detail.")
+    if not focus.yes_no and facet == "place":
+        # "Which city in Germany?" is not answered by "in Germany": the entry must add a place.
+        places = {e for e in doc.entities | doc.mentioned if _kind(lexicon, e) in LOCATION_KINDS}
+        if places and places <= asked.named:
+            return Verdict(False, "The article doesn't say where more precisely than that.")
+    if not focus.yes_no and facet == "date":
+        # "What day in May?" is not answered by "in May".
+        stated = set(_CALENDAR.findall(doc.answer.lower()))
+        if stated and stated <= set(_CALENDAR.findall(asked.text.lower())):
+            return Verdict(False, "The article doesn't give a more precise date than that.")
+    return YES
+
+
+def _same_occasion(question: str, doc_text: str, lexicon: EntityLexicon) -> bool:
+    """Whether a qualified occasion ("the next 2+2") is the one the entry speaks of: the entry
+    must name the same qualifier right before the same event ("the next 2+2", not "what's next
+    after the 2+2")."""
+    cased = cased_tokens(question)
+    lower = [t.lower() for t in cased]
+    for mention in lexicon.recognize_tokens(cased, frozenset()):
+        if _kind(lexicon, mention.entity_id) not in OCCASION_KINDS:
+            continue
+        before = [w for w in lower[max(0, mention.start - 4) : mention.start] if w not in STOP_WORDS]
+        qualifier = next((w for w in reversed(before) if w in _QUALIFIER_WORDS), None)
+        if qualifier is None:
+            continue
+        entity = lexicon.entities[mention.entity_id]
+        forms = [normalize_query(f) for f in entity.surface_forms()]
+        names = "|".join(re.escape(f) for f in forms if f)
+        pattern = rf"\b{qualifier}(?: (?:{_OCCASION_FILLERS}))* (?:{names})\b"
+        if re.search(pattern, doc_text) is None:
+            return False
+    return True
+
+
+#: Words that may stand between a qualifier and the occasion it qualifies ("the next U.S.-Japan 2+2").
+_OCCASION_FILLERS: Final = (
+    "the|a|us|japan|japanese|american|2023|security|consultative|committee|ukraine|defense|g7"
+)
+_QUALIFIER_WORDS: Final = frozenset({"previous", "prior", "last", "earlier", "next", "upcoming", "following"})
+
+
+@dataclass(frozen=True)
+class Premise:
+    """What a yes/no question takes for granted ("Was it held in Tokyo?": a place, Tokyo)."""
+
+    facet: Facet
+    #: The question without the premise ("Was it held"): what to look up before comparing.
+    rest: str
+
+
+def premise_of(question: str, lexicon: EntityLexicon) -> Premise | None:
+    """The premise of a yes/no question that names a place ("Was it held in Tokyo?") or a day
+    ("Is the summit in June?"), so only entries stating that kind of fact can confirm or
+    correct it, and the lookup is not pulled toward the premise itself."""
+    day = _DAY_PREMISE.search(question.lower())
+    if day is not None:
+        return Premise("date", question[: day.start()] + question[day.end() :])
+    cased = cased_tokens(question)
+    for mention in lexicon.recognize_tokens(cased, frozenset()):
+        located = mention.start > 0 and cased[mention.start - 1].lower() in _LOCATING_WORDS
+        if located and _kind(lexicon, mention.entity_id) in LOCATION_KINDS:
+            return Premise("place", " ".join(cased[: mention.start - 1] + cased[mention.end :]))
+    return None
+
+
+def contradicts(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
+    """Whether a yes/no question's premise is contradicted by the entry: it names a location or a
+    day that the entry replaces with another of the same kind ("held in Tokyo?" against an entry
+    that says Washington; "on a Friday?" against one that says Wednesday)."""
+    about = doc.entities | doc.mentioned
+    text = _text_of(doc)
+    stated = normalize_query(" ".join([doc.answer, *(c.excerpt for c in doc.citations)]))
+    premise = asked.focus.facet in {"place", "date"}
+    if not premise and not _covers_the_rest(asked, text, lexicon):
+        return False
+    for entity_id in asked.named:
+        kind = _kind(lexicon, entity_id)
+        if kind not in LOCATION_KINDS or entity_id in about:
+            continue
+        entity = lexicon.entities[entity_id]
+        if any(normalize_query(form) in stated for form in entity.surface_forms() if len(form) > 3):
+            continue  # the entry states it too ("in Washington, D.C., in the United States")
+        if any(_kind(lexicon, other) in LOCATION_KINDS for other in about):
+            return True
+    asked_days = set(_CALENDAR.findall(asked.text.lower()))
+    stated_days = set(_CALENDAR.findall(doc.answer.lower()))
+    return bool(asked_days and stated_days and not asked_days & stated_days)
+
+
+def _covers_the_rest(asked: Asked, doc_text: str, lexicon: EntityLexicon) -> bool:
+    """Whether the entry states the rest of the question's proposition (all but the premise)."""
+    entity_words = {
+        w
+        for e in asked.named
+        if (entity := lexicon.get(e)) is not None
+        for form in entity.surface_forms()
+        for w in normalize_query(form).split()
+    }
+    rest = [w for w in _content_words(asked.text) if w not in entity_words]
+    if len(rest) < CORRECTION_MIN_WORDS:
+        return False
+    stems = {stem(w) for w in doc_text.split()}
+    return sum(stem(w) in stems for w in rest) >= CORRECTION_COVERAGE * len(rest)

@@ -1,0 +1,224 @@
+"""Chat noise and abbreviations: "ok so who r the ppl at the mtg lol 😅" -> "who are the people at
+the meeting".
+
+Discord messages carry filler ("lol", "bruh", "ngl"), emoji and shorthand that are not topic
+words. Left in, a filler word counts as an unknown word and drags an answerable question below
+the threshold; an abbreviation ("mtg") never meets the word the knowledge base uses ("meeting").
+The tables are small and curated on purpose: only forms that cannot be a real topic word here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
+
+#: Shorthand -> what it stands for (lower case, whole words only).
+ABBREVIATIONS: Final[dict[str, str]] = {
+    "ppl": "people",
+    "ppls": "people",
+    "peeps": "people",
+    "mtg": "meeting",
+    "mtng": "meeting",
+    "meetin": "meeting",
+    "abt": "about",
+    "bout": "about",
+    "u": "you",
+    "ya": "you",
+    "ur": "your",
+    "r": "are",
+    "w/": "with",
+    "w/o": "without",
+    "yr": "year",
+    "yrs": "years",
+    "govt": "government",
+    "gov": "government",
+    "govts": "governments",
+    "bc": "because",
+    "cuz": "because",
+    "coz": "because",
+    "cos": "because",
+    "b4": "before",
+    "thru": "through",
+    "wanna": "want to",
+    "gonna": "going to",
+    "gotta": "have to",
+    "dunno": "do not know",
+    "wat": "what",
+    "wut": "what",
+    "wht": "what",
+    "wen": "when",
+    "wher": "where",
+    "whr": "where",
+    "hw": "how",
+    "y": "why",
+    "dis": "this",
+    "dat": "that",
+    "da": "the",
+    "nxt": "next",
+    "intl": "international",
+    "natl": "national",
+    "convo": "conversation",
+    "pres": "president",
+    "prez": "president",
+    "sec": "secretary",
+    "min": "minister",
+    "secy": "secretary",
+    "defence": "defense",
+    "jpn": "japan",
+    "jp": "japan",
+    "ukr": "ukraine",
+    "rus": "russia",
+    "ru": "russia",
+    "usa": "united states",
+    "amerca": "america",
+    "pic": "photo",
+    "pics": "photos",
+    "foto": "photo",
+    "2day": "today",
+    "cud": "could",
+    "wud": "would",
+    "shud": "should",
+    "ty": "thanks",
+    "thx": "thanks",
+    "tysm": "thanks",
+    "pls": "please",
+    "plz": "please",
+    "pleez": "please",
+    "k": "ok",
+    "kk": "ok",
+    "im": "i am",
+    "iirc": "if i remember correctly",
+    "afaik": "as far as i know",
+    "rn": "",
+}
+
+#: Words and phrases that carry no content in a chat message (removed as whole words).
+FILLERS: Final[tuple[str, ...]] = (
+    "lol",
+    "lmao",
+    "lmfao",
+    "rofl",
+    "haha",
+    "hahaha",
+    "hehe",
+    "bruh",
+    "bro",
+    "dude",
+    "fam",
+    "ngl",
+    "tbh",
+    "tbf",
+    "imo",
+    "imho",
+    "idk",
+    "idc",
+    "smh",
+    "omg",
+    "omfg",
+    "wtf",
+    "btw",
+    "fr",
+    "frfr",
+    "fyi",
+    "lowkey",
+    "highkey",
+    "deadass",
+    "yo",
+    "yoo",
+    "ayo",
+    "sup",
+    "hmm",
+    "hmmm",
+    "uh",
+    "um",
+    "umm",
+    "uhh",
+    "ok so",
+    "okay so",
+    "so like",
+    "like,",
+    "quick q",
+    "quick question",
+    "real quick",
+    "anyone know",
+    "anybody know",
+    "does anyone know",
+    "does anybody know",
+    "someone pls",
+    "help pls",
+    "asking for a friend",
+    "xd",
+    "or nah",
+    "or not",
+    "nah",
+    "tho",
+    "lmk",
+    "pls help",
+    "xD",
+    "kinda",
+    "sorta",
+    "literally",
+    "basically",
+    "actually",
+)
+
+#: Text emoticons (":)", ":D", ";-)", "xD", "<3").
+_EMOTICON = re.compile(r"(?:(?<=\s)|^)(?:[:;=8][-']?[)(\]\[dDpPoO/\\|3*]+|<3+|[xX][dD]+)(?=\s|$)")
+_DISCORD_EMOJI = re.compile(r"<a?:\w+:\d+>|:[a-z0-9_+-]+:")
+_REPEATS = re.compile(r"([!?.])\1+")
+_DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
+_WORD = re.compile(r"[A-Za-z0-9/']+")
+_FILLER_RE = re.compile(
+    r"(?<![\w'])(?:" + "|".join(re.escape(f) for f in sorted(FILLERS, key=len, reverse=True)) + r")(?![\w'])",
+    re.IGNORECASE,
+)
+#: "soooo", "whyyy", "pleaseee": letters drawn out for emphasis (three or more in a row; lower
+#: case only, so "Austin III" keeps its numeral).
+_STRETCH = re.compile(r"([a-z])\1{2,}")
+
+
+def _is_emoji(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    # So: pictographs and emoji; Sk: skin-tone modifiers; Cf/Mn cover joiners and variation selectors.
+    return category in {"So", "Sk"} or ch in "\u200d\ufe0f\ufe0e"
+
+
+def strip_emoji(text: str) -> str:
+    """Remove emoji, Discord custom emoji (<:name:id>, :name:) and text emoticons."""
+    text = _DISCORD_EMOJI.sub(" ", text)
+    if not text.isascii():
+        text = "".join(" " if _is_emoji(ch) else ch for ch in text)
+    return _EMOTICON.sub(" ", text)
+
+
+def expand_abbreviations(text: str) -> str:
+    """Replace whole-word chat shorthand with the words it stands for, keeping everything else."""
+
+    def swap(match: re.Match[str]) -> str:
+        word = match.group(0)
+        full = ABBREVIATIONS.get(word.lower())
+        if full is None:
+            return word
+        # "U.S." and "US" are the country, never "you"; a one-letter capital is kept as typed.
+        if len(word) == 1 and word.isupper() and word not in {"U", "R"}:
+            return word
+        return full
+
+    return _WORD.sub(swap, text)
+
+
+def clean_chat(text: str) -> str:
+    """The question without chat noise: emoji, filler words, stretched letters and shorthand.
+
+    Never empties a message that had words: if everything was noise, the text is returned as it
+    was, so small talk ("lol") still reaches the polite decline instead of looking blank.
+    """
+    # "U.S." is one word: its letters are not the chat "u".
+    cleaned = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), strip_emoji(text))
+    cleaned = _REPEATS.sub(r"\1", cleaned)
+    cleaned = _STRETCH.sub(r"\1", cleaned)
+    cleaned = _FILLER_RE.sub(" ", cleaned)
+    cleaned = expand_abbreviations(cleaned)
+    cleaned = re.sub(r"\s+", " ", cleaned).strip(" ,;-")
+    return cleaned if any(ch.isalnum() for ch in cleaned) else text.strip()

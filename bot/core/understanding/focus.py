@@ -1,0 +1,230 @@
+"""What kind of fact a question asks for, so an entry about the right topic that does not state
+that fact is not passed off as the answer.
+
+"How much money did Japan pledge?" is about Japan's support for Ukraine, which the article
+covers, but it asks for an amount, which the article never gives: the honest answer is "the
+article doesn't give an amount", not the nearest passage about support. Entries declare which
+facts they state (`answers: [place, date]`); the answer service compares that with the focus.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final, Literal, get_args
+
+#: The kinds of fact an entry can state and a question can ask for.
+Facet = Literal[
+    "person", "role", "place", "date", "time", "number", "duration", "age", "reason", "reaction", "outcome",
+    "quote", "name",
+]  # fmt: skip
+FACETS: Final[tuple[str, ...]] = get_args(Facet)
+
+#: How a decline names the missing fact ("The article doesn't say where.").
+MISSING: Final[dict[str, str]] = {
+    "person": "doesn't say who",
+    "role": "doesn't give that person's role",
+    "place": "doesn't say where",
+    "date": "doesn't give that date",
+    "time": "doesn't give the time of day",
+    "number": "doesn't give that number or amount",
+    "duration": "doesn't say how long",
+    "age": "doesn't give anyone's age",
+    "reason": "doesn't give a reason for that",
+    "reaction": "doesn't report that reaction",
+    "outcome": "doesn't report that outcome",
+    "quote": "doesn't quote that",
+    "name": "doesn't give that name",
+}
+
+# Checked in order: the first pattern that matches decides the focus. Specific before general:
+# "how long" before "how", "what time" before "what date".
+_FOCUS_PATTERNS: Final[tuple[tuple[Facet, str], ...]] = (
+    ("age", r"\bhow old\b|\bages?\b|\bborn\b|\bbirthday\b|\byears old\b"),
+    (
+        "duration",
+        r"\bhow long\b|\bduration\b|\bfor how many\b|\bhow much time\b"
+        r"|\bhow many (?:hours|minutes|days|weeks|months|years)\b"
+        r"|\blast(?:ed)? for\b|\bin office\b",
+    ),
+    (
+        "number",
+        r"\bhow (?:many|much)\b|\bamount\b|\bnumber of\b|\bhow big\b|\bcost\b|\bmoney\b|\bdollars?\b"
+        r"|\byen\b|\bbudget\b|\bbillions?\b|\bmillions?\b|\bfunding\b|\bpercent|\bsize of\b|\bhow large\b"
+        r"|\bcasualt|\bdeath toll\b|\bfigure\b",
+    ),
+    (
+        "reaction",
+        r"\b(?:react|reacted|reaction|reactions|respond|responded|response|responses|reply|replied"
+        r"|retort|retorted|pushback)\b",
+    ),
+    ("reason", r"\bwhy\b|\breasons?\b|\bpurpose\b|\bhow come\b|\bwhat for\b|\bmotivat|\brationale\b"),
+    (
+        "outcome",
+        r"\b(?:decided|decide|decision|decisions|agreed|agree|agreement|agreements|outcome|outcomes|result"
+        r"|results|conclusion|concluded|achieve|achieved|accomplish|accomplished|signed|approved|accepted"
+        r"|accept|announced|announce|pledged|pledge|promised|commit|committed)\b",
+    ),
+    ("time", r"\b(?:what|which) time\b|\bwhat hour\b|\bo ?clock\b|\b(?:am|pm)\b|\btime of day\b"),
+    (
+        "date",
+        r"\bwhen\b|\bwhat (?:date|day|time|year|month|week)\b|\bwhich (?:date|day|year|month|week)\b"
+        r"|\bdate\b|\bon what day\b|\bhow soon\b",
+    ),
+    (
+        "place",
+        r"\bwhere\b|\b(?:what|which) (?:(?!the\b)\w+ ){0,2}(?:city|country|countries|place|location"
+        r"|venue|building|base|town|region|state|part of the world|continent|hotel|room)\b"
+        r"|\blocation\b|\bvenue\b|\bin what city\b",
+    ),
+    (
+        "person",
+        r"\bwho\b|\bwhom\b|\bwhose\b|\b(?:what|which) (?:minister|ministers|official|officials|person"
+        r"|people|reporter|journalist|secretary|leader|leaders|politician|photographer|author|outlet"
+        r"|site|newspaper|paper|agency|media|news)\b"
+        r"|\bname the\b|\bnames? of (?:the )?(?:\w+ ){0,2}(?:minister|secretary|official|person|people"
+        r"|photographer|author|reporter|president|leader)s?\b",
+    ),
+    (
+        "name",
+        r"\b(?:what|which) (?:is|was|are|were) (?:it|they|the \w+(?: \w+)?) called\b|\bname of\b"
+        r"|\bnamed\b|\btitle of\b|\bcalled what\b|\bwhat (?:is|was) the name\b|\bnames of\b",
+    ),
+    (
+        "role",
+        r"\b(?:what|which) (?:is|was|are|were) (?:\w+ ){1,3}"
+        r"(?:position|job|title|role|post|portfolio)s?\b(?! on\b)"
+        r"|\b(?:position|job|title|role|portfolio)s? (?:of|does|did)\b"
+        r"|\bwhat (?:does|did) \w+(?: \w+)? do\b",
+    ),
+)
+_FOCUS_RULES: Final = tuple((facet, re.compile(pattern)) for facet, pattern in _FOCUS_PATTERNS)
+#: "exact date", "which specific weapons": a finer fact than a general statement gives.
+_SPECIFIC = re.compile(
+    r"\b(?:exact|exactly|specific|specifically|precise|precisely|particular|which \w+ in|what day in"
+    r"|(?:which|what) (?:\w+ ){0,2}"
+    r"(?:city|town|building|base|room|hotel|street|address|airport|ministry|hall))\b"
+)
+_OTHERS = re.compile(
+    r"\b(?:who|what|anyone|anybody|anything|someone) else\b|\bbesides\b|\bother than\b|\bapart from\b"
+)
+#: "did Zelensky end up going", "in the end", "so far": what happened after the article was written.
+_AFTERWARDS = re.compile(
+    r"\b(?:end(?:ed)? up|in the end|eventually|ultimately|afterwards?|so far|since then|turned out|by now"
+    r"|to date|follow(?:ed)? through)\b"
+)
+_YES_NO_OPENERS: Final = frozenset(
+    {
+        "is", "was", "were", "are", "did", "does", "do", "has", "have", "had", "will", "would", "can",
+        "could", "should", "isnt", "wasnt", "werent", "arent", "didnt", "doesnt", "dont", "hasnt",
+        "havent", "wont", "wouldnt", "cant", "couldnt",
+    }
+)  # fmt: skip
+#: Words that move a question to another occasion than the one the article reports.
+QUALIFIERS: Final = frozenset(
+    {"previous", "prior", "last", "earlier", "next", "upcoming", "future", "following", "later", "former",
+     "first"}
+)  # fmt: skip
+_WORD = re.compile(r"[a-z0-9+]+")
+
+
+@dataclass(frozen=True)
+class Focus:
+    #: The kind of fact asked for; None for an open question ("what about NATO?").
+    facet: Facet | None
+    #: A yes/no question ("Was it held in Tokyo?").
+    yes_no: bool = False
+    #: Asks for an exact or specific fact ("exact date", "which specific sanctions").
+    specific: bool = False
+    #: Words that place the question on another occasion ("previous", "next").
+    qualifiers: frozenset[str] = frozenset()
+    #: Asks for others than those named ("who else", "besides the four ministers").
+    others: bool = False
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("'", "").replace("\u2019", ""))
+
+
+#: In a yes/no question only these kinds of fact are asked for ("Did they agree to ...?");
+#: "Did it say anything about NATO?" asks about a topic, not for a quotation.
+_YES_NO_FACETS: Final = frozenset({"outcome", "reaction", "number", "age", "duration"})
+#: "could you list ...", "can you tell me ...": requests, not yes/no questions.
+_REQUEST = re.compile(r"^(?:can|could|would|will) (?:you|u|someone|anyone|somebody) ")
+#: A question word opens the question: its clause decides the focus ("what did Blinken say ...
+#: when the reporter asked" asks for words, not a date).
+_OPENER = re.compile(
+    r"^(?:(?:in|on|at|for|from|to|by|with|of) )?(?:who|whom|whose|what|which|when|where|why|how)\b"
+)
+
+
+def focus_of(question: str) -> Focus:
+    """The focus of one question (one part of a message, chat noise already removed)."""
+    words = _words(question)
+    text = " ".join(words)
+    yes_no = bool(words) and words[0] in _YES_NO_OPENERS and not _REQUEST.match(text)
+    facet: Facet | None = None
+    # Read the focus from the first clause when a question word opens it.
+    opener = _OPENER.match(text)
+    scope = text
+    if opener is not None:
+        clause_end = re.search(r"\b(?:when|where|while|because|after|before|if)\b", text[opener.end() :])
+        scope = text[: opener.end() + clause_end.start()] if clause_end else text
+    for candidate, pattern in _FOCUS_RULES:
+        if pattern.search(scope):
+            facet = candidate
+            break
+    if yes_no and facet not in _YES_NO_FACETS:
+        facet = None
+    # "How long did the meeting last" is a duration, not "the last meeting".
+    qualifiers = frozenset(w for w in words if w in QUALIFIERS)
+    if _AFTERWARDS.search(text):
+        qualifiers |= {"later"}
+    if facet == "duration":
+        qualifiers -= {"last"}
+    return Focus(
+        facet=facet,
+        yes_no=yes_no,
+        specific=bool(_SPECIFIC.search(text)),
+        qualifiers=qualifiers,
+        others=bool(_OTHERS.search(text)),
+    )
+
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+)
+#: What a passage must contain to state each kind of fact; used for passages whose facts are not
+#: declared (a moderator's entry, a sentence of the article).
+_STATES: Final[dict[str, re.Pattern[str]]] = {
+    "date": re.compile(rf"\b(?:{_MONTHS})\b|\b(?:19|20)\d\d\b|\b(?:next|last|this|past) (?:week|year|month)\b"
+                       r"|\byesterday\b|\btoday\b|\btomorrow\b"),
+    "number": re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?"
+                         r"|hundreds?|thousands?|millions?|billions?|fifty|twenty|thirty|forty)\b"),
+    "duration": re.compile(
+        r"\bfor (?:\w+ )?(?:hours?|days?|weeks?|months?|years?)\b|\bas long as\b|\buntil\b"
+    ),
+    "age": re.compile(r"\byears? old\b|\baged? \d"),
+    "reason": re.compile(r"\bbecause\b|\bso that\b|\bin order to\b|\bthat'?s why\b|\breasons?\b|\bsince\b"),
+    "quote": re.compile(r"[\"\u201c\u201d]|\bsaid\b|\bsays\b"),
+    "role": re.compile(r"\b(?:minister|secretary|president|chancellor|prime minister|spokesperson|chief)\b"),
+    "outcome": re.compile(r"\b(?:agreed|decided|affirmed|concurred|endorsed|condemned|accused|welcomed"
+                          r"|outcomes?|results?)\b"),
+    "reaction": re.compile(r"\b(?:responded|reacted|replied|in (?:an )?answer to|response)\b"),
+}  # fmt: skip
+
+
+def stated_facets(text: str, *, people: bool, places: bool) -> frozenset[str]:
+    """The kinds of fact a passage states, read from its words (and whether it names people or
+    places, which the caller knows from entity recognition)."""
+    lower = text.lower()
+    found = {facet for facet, pattern in _STATES.items() if pattern.search(lower)}
+    if people:
+        found.add("person")
+    if places:
+        found.add("place")
+    # A passage that names things can answer "what is it called".
+    if re.search(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)+", text):
+        found.add("name")
+    return frozenset(found)

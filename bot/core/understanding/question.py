@@ -1,0 +1,247 @@
+"""Finding what is asked: the question inside a long message, and its parts.
+
+"Hi! I'm writing a report for my politics class and my teacher said to use this article. Which
+city was the meeting held in?" asks one thing; the first two sentences are context, and every
+word of them would otherwise count against the match. "Who went and where was it held?" asks
+two things, each answered by its own entry.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+#: Words that open a question (after any request frame has been removed).
+WH_WORDS: Final = frozenset({"who", "whom", "whose", "what", "which", "when", "where", "why", "how"})
+AUXILIARIES: Final = frozenset(
+    {
+        "is", "was", "were", "are", "am", "did", "does", "do", "has", "have", "had", "will", "would",
+        "can", "could", "should", "shall", "may", "might", "must", "isnt", "wasnt", "werent", "arent",
+        "didnt", "doesnt", "dont", "hasnt", "havent", "wont", "wouldnt", "cant", "couldnt", "shouldnt",
+    }
+)  # fmt: skip
+#: Imperatives that ask for information ("name the ministers", "list what was condemned").
+REQUEST_VERBS: Final = frozenset(
+    {"name", "list", "tell", "explain", "describe", "summarize", "summarise", "give", "show", "define",
+     "quote", "identify"}
+)  # fmt: skip
+_PREPOSITIONS: Final = frozenset(
+    {"in", "on", "at", "for", "from", "to", "by", "with", "of", "about", "during"}
+)
+#: At most this many parts of one message are answered.
+MAX_PARTS: Final = 3
+#: A question with at most this many topic words and a word pointing back ("What reason did he
+#: give?") borrows the sentence before it as context.
+CONTEXT_MAX_WORDS: Final = 2
+
+_ASK = (
+    r"(?:tell|explain|let|remind|help|clarify|list|name|give|show|describe|summarize|summarise|share|provide)"
+)
+# "I was wondering who attended" -> "who attended"; "can you tell me where ..." -> "where ...".
+_REQUEST_FRAME = re.compile(
+    r"^.*?\b(?:"
+    r"i(?:'?m| am| was| were|'?ve been) (?:wondering|curious)(?: about)?|"
+    r"(?:i|we) (?:want|wanted|need|needed|would like|'?d like|would love|'?d love) to "
+    r"(?:know|find out|understand|ask)(?: about)?|"
+    rf"(?:can|could|would|will) (?:you|u|someone|somebody|anyone|anybody) (?:please |pls |plz )?{_ASK}"
+    r"(?: to)?(?: me| us)?(?: know| understand| with)?|"
+    r"(?:please |pls |plz )?(?:tell|remind) (?:me|us)|"
+    r"do (?:you|u|ya) (?:know|remember|happen to know)|"
+    r"(?:does|do) (?:anyone|anybody|someone|somebody|any of you) (?:know|remember)|"
+    r"any ?(?:one|body) (?:know|knows|remember)s?|"
+    r"(?:my|the|our) (?:question|q) (?:is|was)|"
+    r"i (?:have|got) a (?:quick )?question(?: about [^:,.?!]*)?"
+    r")\b[\s,:]*",
+    re.IGNORECASE,
+)
+# Frames that only introduce a question when one follows: "I'm not sure what he said".
+_WEAK_FRAME = re.compile(
+    r"^.*?\b(?:"
+    r"i(?:'?m| am| was| were|'?ve been) "
+    r"(?:confused|unsure|not sure|trying to (?:find out|understand|figure out))"
+    r"(?: about)?|"
+    r"(?:i )?(?:don'?t|do not|didn'?t|did not) (?:know|understand|get|remember|catch)|"
+    r"(?:i )?(?:can'?t|cannot|could not|couldn'?t) (?:find|figure out|remember|tell|work out|see)"
+    r")\b[\s,:]*",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"[^.?!\n]+(?:[.?!]+|\n|$)")
+# Dots that do not end a sentence: "U.S.", "D.C.", "Mr.", "J." in "Antony J. Blinken", "e.g.".
+_NOT_A_STOP = re.compile(
+    r"\b(?:[A-Za-z]\.){2,}|\b(?:Mr|Mrs|Ms|Dr|Sec|Gen|Sen|Rep|St|vs|etc|approx|No|Jan|Feb|Mar|Apr|Jun|Jul|"
+    r"Aug|Sep|Sept|Oct|Nov|Dec)\.|\b[A-Z]\.(?=\s+[A-Z])|\b(?:e\.g|i\.e)\."
+)
+_WORDS = re.compile(r"[a-z0-9+']+")
+_OPENS = r"(?:who|whom|whose|what|which|when|where|why|how|did|does|do|is|was|were|are|has|have|will|can)\b"
+# Between two questions: "and", "also", "plus", "as well as", ";", "," before a question word
+# (possibly after a preposition or a softener: "and in which city", "and roughly how many").
+_JOINER = re.compile(
+    r"(?:\s*[;,]\s*(?:and\s+|also\s+|plus\s+|then\s+)?"
+    r"|\s+(?:and|also|plus|as well as|&|then|and then|and also)\s+)"
+    r"(?=(?:(?:in|on|at|for|from|to|by|with|of|roughly|approximately|about|exactly|also|then|so)\s+)?"
+    + _OPENS
+    + ")",
+    re.IGNORECASE,
+)
+# "when and where was it held" -> "when was it held" + "where was it held".
+_WH_PAIR = re.compile(
+    r"^(?P<a>who|what|when|where|why|how|which)\s*(?:and|&|/|,|or)\s*(?P<b>who|what|when|where|why|how|which)\b"
+    r"(?:\s*(?:and|&|/|,|or)\s*(?P<c>who|what|when|where|why|how|which)\b)?(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+#: Words that only link a sentence to the one before it ("And what did they condemn?").
+_LEADING_LINK = re.compile(r"^(?:and|also|plus|so|then|but|oh|and also|and then)\b[\s,]*", re.IGNORECASE)
+#: Words that point back to something said before ("What reason did he give?").
+_REFERRING: Final = frozenset(
+    {"it", "that", "this", "he", "she", "they", "him", "her", "them", "one", "those", "these", "his", "their"}
+)
+#: A head that sets the scene of the question rather than a preamble ("In the photo, who ...").
+_SCENE = re.compile(r"^(?:in|on|at|about|regarding|for|from|during|according to|as for)\b", re.IGNORECASE)
+#: Non-topic words when deciding whether a short question needs the sentence before it.
+_FUNCTION_WORDS: Final = (
+    WH_WORDS
+    | AUXILIARIES
+    | _REFERRING
+    | frozenset(
+        {"the", "a", "an", "of", "to", "in", "on", "at", "about", "was", "so", "if", "and", "or", "exactly"}
+    )
+)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One question of a message, and the sentence it leans on when it points back."""
+
+    question: str
+    context: str = ""
+
+    @property
+    def text(self) -> str:
+        """What retrieval matches: the question and its context."""
+        return f"{self.question} {self.context}".strip()
+
+
+def _words(text: str) -> list[str]:
+    # "where's" reads as "where": only the part before an apostrophe counts.
+    return [w.split("'")[0] for w in _WORDS.findall(text.lower().replace("\u2019", "'"))]
+
+
+def opens_question(text: str) -> bool:
+    """Whether `text` reads as a question or a request for information by its first word."""
+    words = _words(text)
+    if not words:
+        return False
+    first = words[0]
+    if first in _PREPOSITIONS and len(words) > 1:
+        first = words[1] if words[1] in WH_WORDS else first  # "in which city ..."
+    return first in WH_WORDS or first in AUXILIARIES or first in REQUEST_VERBS
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a message, each with its end mark (abbreviation dots do not split)."""
+    protected = _NOT_A_STOP.sub(lambda m: m.group(0).replace(".", "\x00"), text)
+    return [s.replace("\x00", ".").strip() for s in _SENTENCE.findall(protected) if s.strip()]
+
+
+def drop_request_frame(text: str) -> str:
+    """ "Can you tell me who attended?" -> "who attended?" (unchanged when there is no frame)."""
+    match = _REQUEST_FRAME.match(text)
+    if match is not None:
+        rest = text[match.end() :].strip()
+        # "I don't know" with nothing after it is the whole message, not a frame.
+        return rest if any(ch.isalpha() for ch in rest) else text
+    weak = _WEAK_FRAME.match(text)
+    if weak is not None and opens_question(text[weak.end() :]):
+        return text[weak.end() :].strip()
+    return text
+
+
+def _asks(sentence: str) -> bool:
+    """A sentence that asks: it ends with "?", opens like a question, or holds a request frame."""
+    stripped = sentence.strip()
+    if stripped.endswith("?") or opens_question(stripped) or _REQUEST_FRAME.match(stripped):
+        return True
+    weak = _WEAK_FRAME.match(stripped)
+    return weak is not None and opens_question(stripped[weak.end() :])
+
+
+def _from_question_word(clause: str) -> str:
+    """ "for my report, which city was it held in?" -> "which city was it held in?"
+
+    Within a sentence a preamble ends at a comma or a dash that a question opens after; a head
+    that sets the scene ("In the photo, who is on the left?") is part of the question.
+    """
+    pieces = re.split(r"(?<=[,:;\u2013\u2014-])\s+", clause)
+    for at in range(1, len(pieces)):
+        tail = " ".join(pieces[at:])
+        head = " ".join(pieces[:at])
+        if opens_question(tail) and not opens_question(head) and not _SCENE.match(head):
+            return tail
+    return clause
+
+
+def _needs_context(question: str) -> bool:
+    words = _words(question)
+    topic = [w for w in words if w not in _FUNCTION_WORDS]
+    return len(topic) <= CONTEXT_MAX_WORDS and any(w in _REFERRING for w in words)
+
+
+def find_questions(text: str) -> list[Part]:
+    """The questions a message asks, in order, with preamble and request frames removed.
+
+    A message with no recognisable question is returned whole (it may still match, e.g. "the
+    attendees"), so nothing the user typed is thrown away without a reason.
+    """
+    found: list[Part] = []
+    context = ""
+    for sentence in sentences(text):
+        if not _asks(sentence):
+            context = sentence
+            continue
+        asked = drop_request_frame(sentence)
+        asked = _from_question_word(asked)
+        asked = drop_request_frame(_LEADING_LINK.sub("", asked)).strip()
+        if any(ch.isalnum() for ch in asked):
+            found.append(Part(asked, context if context and _needs_context(asked) else ""))
+        context = ""
+    return found or [Part(text.strip())]
+
+
+def split_parts(part: Part) -> list[Part]:
+    """A question that asks several things, as one question per thing (at most MAX_PARTS).
+
+    Splits between two clauses that each open like a question ("who went and where was it
+    held"), and expands paired question words ("when and where was it held"). Every part keeps
+    the context of the whole.
+    """
+    text = part.question
+    pair = _WH_PAIR.match(text)
+    if pair is not None and pair.group("rest").strip():
+        rest = pair.group("rest")
+        words = dict.fromkeys(pair.group(k).lower() for k in ("a", "b", "c") if pair.group(k))
+        return [Part(f"{w}{rest}".strip(), part.context) for w in words][:MAX_PARTS]
+    pieces: list[str] = []
+    start = 0
+    for match in _JOINER.finditer(text):
+        head = text[start : match.start()].strip(" ,;")
+        if len(_words(head)) >= 2 and opens_question(head):
+            pieces.append(head)
+            start = match.end()
+    tail = text[start:].strip(" ,;")
+    if not pieces or len(_words(tail)) < 2 or not opens_question(_strip_lead(tail)):
+        return [part]
+    pieces.append(_strip_lead(tail))
+    # "What were the drills called, and when exactly did they happen?": a later part that points
+    # back leans on the first.
+    return [
+        Part(p, part.context or (pieces[0] if at and _needs_context(p) else ""))
+        for at, p in enumerate(pieces[:MAX_PARTS])
+    ]
+
+
+def _strip_lead(clause: str) -> str:
+    """ "roughly how many ..." -> "how many ..." (a preposition stays: "in which city")."""
+    return re.sub(
+        r"^(?:roughly|approximately|about|exactly|also|then|so)\s+", "", clause, flags=re.IGNORECASE
+    )

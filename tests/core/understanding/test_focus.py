@@ -1,0 +1,70 @@
+"""What kind of fact a question asks for."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core.understanding.focus import FACETS, MISSING, focus_of, stated_facets
+
+
+@pytest.mark.parametrize(
+    ("question", "facet"),
+    [
+        ("How much money did Japan pledge?", "number"),
+        ("how many ppl were there", "number"),
+        ("How old is Lloyd Austin?", "age"),
+        ("How long did the meeting last?", "duration"),
+        ("Where was the 2+2 held?", "place"),
+        ("In which city did they meet?", "place"),
+        ("When did the ministers meet?", "date"),
+        ("What day was the meeting?", "date"),
+        ("Who attended?", "person"),
+        ("Which news outlet reported the invitation?", "person"),
+        ("Why does the war matter for Asia?", "reason"),
+        ("How did China react to the statement?", "reaction"),
+        ("What did the ministers agree on?", "outcome"),
+        ("What is the NATO program called?", "name"),
+        ("What is Blinken's job?", "role"),
+        ("What did Blinken say about Putin?", None),
+        ("What was condemned?", None),
+        # The opening question word decides, not a "when" later in the sentence.
+        ("What did Blinken say about Asia when the reporter asked?", None),
+    ],
+)
+def test_focus(question: str, facet: str | None) -> None:
+    assert focus_of(question).facet == facet
+
+
+def test_yes_no_questions() -> None:
+    assert focus_of("Was the meeting held in Tokyo?").yes_no
+    assert not focus_of("Could you list the ministers?").yes_no  # a request
+    # A yes/no question asks about a topic unless it asks for an outcome or an amount.
+    assert focus_of("Did they say anything about NATO?").facet is None
+    assert focus_of("Did Zelensky accept the invitation?").facet == "outcome"
+
+
+def test_specific_and_qualified_questions() -> None:
+    assert focus_of("What exact date is the Contact Group meeting?").specific
+    assert focus_of("Which German air base will host it?").specific
+    assert focus_of("Where was the previous 2+2 held?").qualifiers == {"previous"}
+    # "last" in "how long did it last" is a verb, not "the last meeting".
+    assert focus_of("How long did the meeting last?").qualifiers == frozenset()
+    assert "later" in focus_of("Did Zelensky end up going?").qualifiers
+
+
+def test_every_facet_has_a_decline_reason() -> None:
+    assert set(MISSING) == set(FACETS)
+
+
+def test_stated_facets_reads_a_passage() -> None:
+    stated = stated_facets('Austin said the meeting is "next week in Germany".', people=True, places=True)
+    assert {"date", "quote", "person", "place"} <= stated
+    assert "age" not in stated
+
+
+@given(st.text(max_size=300))
+def test_focus_of_any_text(text: str) -> None:
+    focus = focus_of(text)
+    assert focus.facet is None or focus.facet in FACETS

@@ -1,0 +1,104 @@
+"""Finding the question in a message and splitting a multi-part question."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core.understanding import MAX_PARTS, understand
+from bot.core.understanding.question import Part, find_questions, sentences, split_parts
+
+
+def _questions(message: str) -> list[str]:
+    return [p.question for p in understand(message).parts]
+
+
+@pytest.mark.parametrize(
+    ("message", "asked"),
+    [
+        (
+            "Hi! I'm writing a report for my politics class and my teacher said to use this article. "
+            "Which city was the meeting held in?",
+            ["Which city was the meeting held in?"],
+        ),
+        ("I'm writing a report for class, which city was it held in?", ["which city was it held in?"]),
+        ("I was wondering who attended", ["who attended"]),
+        ("Can you tell me what Blinken said about Putin?", ["what Blinken said about Putin?"]),
+        ("Could you list the four ministers?", ["the four ministers?"]),
+        (
+            "I'm confused about one thing. What NATO program did the U.S. endorse?",
+            ["What NATO program did the US endorse?"],
+        ),
+        ("In the photo, who's on the far left?", ["In the photo, who's on the far left?"]),
+        ("the attendees", ["the attendees"]),
+    ],
+)
+def test_finds_the_question_in_a_message(message: str, asked: list[str]) -> None:
+    assert _questions(message) == asked
+
+
+@pytest.mark.parametrize(
+    ("message", "parts"),
+    [
+        ("who went and where was it held?", ["who went", "where was it held?"]),
+        ("When and where was the meeting?", ["when was the meeting?", "where was the meeting?"]),
+        (
+            "Who attended the meeting? And what did they condemn?",
+            ["Who attended the meeting?", "what did they condemn?"],
+        ),
+        (
+            "Who attended, and what was condemned, and where is the next meeting?",
+            ["Who attended", "what was condemned", "where is the next meeting?"],
+        ),
+        (
+            "Who represented Japan, and in which city was it held?",
+            ["Who represented Japan", "in which city was it held?"],
+        ),
+        ("Where is it, and roughly how many will come?", ["Where is it", "how many will come?"]),
+        ("Did they discuss China and Russia?", ["Did they discuss China and Russia?"]),
+        ("What did the U.S. and Japan agree on?", ["What did the US and Japan agree on?"]),
+    ],
+)
+def test_splits_a_question_that_asks_several_things(message: str, parts: list[str]) -> None:
+    assert _questions(message) == parts
+
+
+def test_a_question_that_points_back_borrows_the_sentence_before_it() -> None:
+    [part] = find_questions("It mentioned Russia violating some document. Which one was it?")
+    assert part == Part("Which one was it?", "It mentioned Russia violating some document.")
+    assert part.text == "Which one was it? It mentioned Russia violating some document."
+    # A question that says what it is about needs no context.
+    [plain] = find_questions("I read it twice. What date was this article published?")
+    assert plain.context == ""
+
+
+def test_a_later_part_that_points_back_leans_on_the_first() -> None:
+    first, second = split_parts(Part("What were the drills called, and when exactly did they happen?"))
+    assert second.context == first.question
+
+
+def test_abbreviation_dots_do_not_end_a_sentence() -> None:
+    assert sentences("Did Antony J. Blinken go to Washington, D.C. on Jan. 11? Yes.") == [
+        "Did Antony J. Blinken go to Washington, D.C. on Jan. 11?",
+        "Yes.",
+    ]
+
+
+@given(st.text(max_size=400))
+def test_understanding_any_text_yields_at_most_max_parts(text: str) -> None:
+    parts = understand(text).parts
+    assert 1 <= len(parts) <= MAX_PARTS
+    for part in parts:
+        assert isinstance(part.question, str)
+
+
+@given(
+    st.lists(
+        st.sampled_from(["who", "what", "where", "when", "and", "was", "it", ",", "?", "did", "x"]),
+        max_size=30,
+    )
+)
+def test_question_shaped_noise_never_breaks_splitting(words: list[str]) -> None:
+    parts = understand(" ".join(words)).parts
+    assert 1 <= len(parts) <= MAX_PARTS
