@@ -187,6 +187,8 @@ class AnswerService:
             if match.score < max(self.answer_threshold, best - self.weights.fallthrough_margin):
                 break
             if doc.kind == "decline":
+                if query.entities:
+                    continue  # "How old is Hayashi?" names someone: not small talk about the bot
                 # Small talk or a question about the bot: a friendly reply, no claim from the source.
                 return self._abstain(question, doc.answer, [], query)
             if doc.not_in_article:
@@ -284,7 +286,8 @@ class AnswerService:
                 )
                 for c in doc.citations
             ],
-            entry_id=doc.key,
+            # An article sentence is no entry: no id, so `/qa gaps` lists the question.
+            entry_id=doc.key if doc.kind != "passage" else None,
             matched_question=match.best_question,
         )
 

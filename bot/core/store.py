@@ -887,12 +887,13 @@ class Store:
     async def unanswered_questions(
         self, scope: Scope, since: datetime | None = None, limit: int = 50
     ) -> list[QuestionStat]:
-        """Abstained questions, grouped by lower-cased, whitespace-folded text; most asked first."""
+        """Questions no entry answered (declined, or answered only from the article text: no
+        entry id), grouped by lower-cased, whitespace-folded text; most asked first."""
         async with self._reading() as db:
             # SQLite returns the bare column `question` from the row holding MAX(at).
             rows = await db.execute_fetchall(
                 "SELECT question, COUNT(*) AS n, MAX(at) AS last_at FROM question_log"
-                " WHERE scope = ? AND answered = 0 AND at >= ?"
+                " WHERE scope = ? AND (answered = 0 OR entry_id IS NULL) AND at >= ?"
                 " GROUP BY question_norm ORDER BY n DESC, last_at DESC, question_norm LIMIT ?",
                 (_db_scope(scope), _since(since), max(0, limit)),
             )

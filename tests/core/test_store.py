@@ -518,12 +518,15 @@ async def test_unanswered_questions_grouping_order_and_since(store: Store, clock
     clock.advance(minutes=1)
     await store.log_question(GUILD_A, 1, 3, "Who won the election?", False, None, 0.0)
     await store.log_question(GUILD_A, 1, 3, "Who met?", True, "attendance", 0.9)  # answered: excluded
+    # Answered from the article text, not by an entry: a gap a moderator can fill.
+    await store.log_question(GUILD_A, 1, 3, "When is the summit?", True, None, 0.4)
     await store.log_question(GUILD_B, 1, 3, "What about the yen?", False, None, 0.1)  # other guild
     await store.log_question(None, None, 3, "What about the yen?", False, None, 0.1)  # DMs
 
     stats = await store.unanswered_questions(GUILD_A, None)
     assert [(s.question, s.count) for s in stats] == [
         ("  what ABOUT   the\tyen? ", 2),  # the most recent phrasing stands for its group
+        ("When is the summit?", 1),
         ("Who won the election?", 1),
     ]
     assert stats[0].last_asked == cutoff
@@ -531,7 +534,8 @@ async def test_unanswered_questions_grouping_order_and_since(store: Store, clock
 
     since = await store.unanswered_questions(GUILD_A, cutoff)
     assert [(s.question, s.count) for s in since] == [
-        ("Who won the election?", 1),  # tie on count: most recent first
+        ("When is the summit?", 1),  # tie on count: most recent first, then by text
+        ("Who won the election?", 1),
         ("  what ABOUT   the\tyen? ", 1),
     ]
     assert await store.unanswered_questions(GUILD_A, cutoff + timedelta(days=1)) == []
@@ -539,7 +543,7 @@ async def test_unanswered_questions_grouping_order_and_since(store: Store, clock
     assert [s.count for s in await store.unanswered_questions(None, None)] == [1]
     # A naive `since` is read as UTC.
     naive = await store.unanswered_questions(GUILD_A, cutoff.replace(tzinfo=None))
-    assert len(naive) == 2
+    assert len(naive) == 3
 
 
 async def test_guild_stats(store: Store, clock: Clock) -> None:

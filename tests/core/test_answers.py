@@ -1,0 +1,111 @@
+"""The answer service end to end (no Discord, no store): what a person asking gets back."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.answers import NOT_KNOWN, AnswerService
+
+
+def test_small_talk_always_gets_the_polite_reply(service: AnswerService) -> None:
+    # "Who are you?" shares "who" with every question about people; the decline list wins.
+    for question in ("Who are you?", "who r u lol", "thank you!"):
+        answer = service.answer(question)
+        assert not answer.answered and answer.citations == []
+        assert "article" in answer.answer.lower() or "hello" in answer.answer.lower()
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("How much money did Japan pledge to Ukraine?", "The article doesn't give that number or amount."),
+        ("How old is Hayashi?", "The article doesn't give anyone's age."),
+        ("Where was the previous 2+2 meeting held?", ""),
+        ("Did Zelensky end up going to Hiroshima?", "doesn't report what happened later"),
+        ("What exact date is the Contact Group meeting?", ""),
+    ],
+)
+def test_a_related_entry_does_not_answer_what_it_does_not_say(
+    service: AnswerService, question: str, reason: str
+) -> None:
+    answer = service.answer(question)
+    assert not answer.answered, answer.answer
+    assert answer.answer.startswith(NOT_KNOWN)
+    assert reason in answer.answer
+    assert answer.suggestions, "a decline offers the closest questions it can answer"
+
+
+def test_no_answer_opens_with_yes_unless_it_says_so(service: AnswerService, kb: object) -> None:
+    for question in (
+        "Did they talk about sanctions on China?",
+        "Was China mentioned?",
+        "Is Japan supporting Ukraine?",
+    ):
+        answer = service.answer(question)
+        assert not answer.answer.startswith(("Yes", "No")), (question, answer.answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("Was the meeting held in Tokyo?", "Washington"),
+        ("Was the meeting on a Friday?", "Wednesday"),
+        ("Is the Hiroshima summit in June?", "May"),
+        ("Is the Contact Group meeting going to be in France?", "Germany"),
+    ],
+)
+def test_a_false_premise_is_corrected(service: AnswerService, question: str, fact: str) -> None:
+    answer = service.answer(question)
+    assert answer.answered
+    assert answer.answer.startswith("No \u2014 ")
+    assert fact in answer.answer
+
+
+def test_a_true_premise_is_answered_without_a_no(service: AnswerService) -> None:
+    answer = service.answer("Was the meeting held in Washington?")
+    assert answer.answered and "Washington" in answer.answer
+    assert not answer.answer.startswith("No")
+
+
+def test_something_the_article_never_mentions_is_not_corrected_either(service: AnswerService) -> None:
+    answer = service.answer("Did they discuss Taiwan at the meeting?")
+    assert not answer.answered
+    assert "Taiwan" in answer.answer
+
+
+def test_a_multi_part_question_answers_every_part_with_citations(service: AnswerService) -> None:
+    answer = service.answer("Who went and where was it held?")
+    assert answer.answered
+    assert [p.entry_id for p in answer.parts] == ["attendees", "meeting-location"]
+    assert all(p.answered and p.citations for p in answer.parts)
+    # The union: a client that ignores `parts` still gets every fact with its citation.
+    assert "Blinken" in answer.answer and "Washington" in answer.answer
+    excerpts = {c.excerpt for c in answer.citations}
+    assert {c.excerpt for p in answer.parts for c in p.citations} == excerpts
+    contract = answer.contract()
+    assert [p["entry_id"] for p in contract["parts"]] == ["attendees", "meeting-location"]  # type: ignore[index]
+    assert "parts" not in service.answer("Who attended?").contract()
+
+
+def test_a_part_the_article_does_not_answer_is_named_not_echoed(service: AnswerService) -> None:
+    answer = service.answer("Who attended, and how much money did Japan pledge @everyone?")
+    assert answer.answered
+    assert [p.answered for p in answer.parts] == [True, False]
+    assert "(second part) " + NOT_KNOWN in answer.answer
+    assert "@everyone" not in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hi! I'm writing a report for my politics class and my teacher said to use this article. "
+        "Which city was the meeting held in?",
+        "ok so wher did they meet lol",
+        "where was da mtg held??? 😂",
+    ],
+)
+def test_preamble_and_chat_noise_do_not_count_against_a_question(
+    service: AnswerService, question: str
+) -> None:
+    answer = service.answer(question)
+    assert answer.answered and answer.entry_id == "meeting-location", answer.answer
