@@ -30,13 +30,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--quick", action="store_true", help="tiny sizes and few runs (a smoke test, not a benchmark)"
     )
     parser.add_argument("--sizes", type=_sizes, help="synthetic server sizes, e.g. 1000,10000")
-    parser.add_argument("--repeat", type=int, help="passes over each question mix")
+    parser.add_argument("--repeat", type=int, help="passes over each warm question mix")
+    parser.add_argument(
+        "--first-sight",
+        type=int,
+        help="distinct questions timed once each (default 1200; the targets read these rows)",
+    )
     parser.add_argument(
         "--output", type=Path, help="JSON file to write (default benchmarks/results/latest.json)"
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the resident-memory processes")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start processes")
     parser.add_argument("--no-e2e", action="store_true", help="skip the fake-Discord end-to-end phase")
+    parser.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="never gc.freeze() (the bot freezes after start-up; this shows what that is worth)",
+    )
     return parser
 
 
@@ -48,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         changes["sizes"] = args.sizes
     if args.repeat:
         changes["repeat"] = args.repeat
+    if args.first_sight:
+        changes["first_sight"] = args.first_sight
     if args.output:
         changes["output"] = args.output
     if args.no_memory:
@@ -56,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         changes["cold"] = False
     if args.no_e2e:
         changes["e2e"] = False
+    if args.no_freeze:
+        changes["freeze"] = False
     config = dataclasses.replace(config, **changes)  # type: ignore[arg-type]
 
     def log(message: str) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.core.loader import KnowledgeBase
 from bot.core.models import Citation, Entry
+from bot.core.text import normalize_query
 
 PARAPHRASES = Path(__file__).resolve().parent.parent / "tests" / "data" / "paraphrases.tsv"
 
@@ -218,6 +219,46 @@ def server_mix(entries: Sequence[Synthetic], *, seed: int, count: int = 120) -> 
     rng = random.Random(seed)
     targets = rng.sample(list(entries), min(count, len(entries)))
     return [*base_mix(seed), *aimed_questions(targets, seed=seed)]
+
+
+#: Openings people put before a question; a first-sight question is one of the knowledge base's
+#: phrasings or paraphrases, reworded with one of these, or misspelt.
+OPENERS = (
+    "", "so ", "hey, ", "quick question: ", "can you tell me ", "i was wondering ", "do you know ",
+    "bot, ", "one more: ", "please tell me ",
+)  # fmt: skip
+#: Questions asked before first-sight timing starts, never among the timed ones.
+WARMUP = ("hello there", "Who attended the 2+2?", "What is the best pizza topping?")
+
+
+def first_sight_questions(kb: KnowledgeBase, *, seed: int, count: int | None = None) -> list[str]:
+    """`count` questions (all there are when None), distinct even after normalisation, so each is
+    asked for the first time.
+
+    Drawn from the paraphrase test set, the knowledge base's own phrasings and the out-of-scope
+    questions, each as written, reworded (lower case, an opener, no question mark) and misspelt
+    (`with_typo`), then shuffled. Never one of `WARMUP`. A `ValueError` when there are fewer.
+    """
+    rng = random.Random(seed)
+    pool = [
+        *paraphrase_questions(),
+        *(q for entry in kb.entries for q in entry.questions),
+        *OUT_OF_SCOPE,
+    ]
+    candidates = [*pool]
+    candidates += [rng.choice(OPENERS) + q.lower().rstrip("?") for q in pool]
+    candidates += [with_typo(q, rng) for q in pool]
+    seen = {normalize_query(q) for q in WARMUP}
+    out: list[str] = []
+    for question in candidates:
+        key = normalize_query(question)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(question)
+    if count is not None and len(out) < count:
+        raise ValueError(f"only {len(out)} distinct first-sight questions, {count} wanted")
+    rng.shuffle(out)
+    return out if count is None else out[:count]
 
 
 def typing_prefixes(questions: list[str], *, seed: int, count: int = 120) -> list[str]:

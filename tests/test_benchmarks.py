@@ -15,10 +15,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from benchmarks import coldstart
-from benchmarks.measure import Summary, percentile
+from benchmarks.measure import Summary, percentile, time_first_sight
 from benchmarks.report import Report, Row, targets
-from benchmarks.synthetic import EXCERPTS, base_mix, iter_entries, server_mix, typing_prefixes, with_typo
+from benchmarks.synthetic import (
+    EXCERPTS,
+    WARMUP,
+    base_mix,
+    first_sight_questions,
+    iter_entries,
+    server_mix,
+    typing_prefixes,
+    with_typo,
+)
 from bot.core.loader import KnowledgeBase
+from bot.core.text import normalize_query
 from bot.settings import PROJECT_ROOT
 
 
@@ -55,6 +65,14 @@ def test_quick_run_prints_a_table_and_writes_well_formed_json(tmp_path: Path) ->
         assert row["n"] >= 1 and 0 < row["median"] <= row["p99"], key
     for key in [f"speedup_median.server{largest}", "rss.streamed", "rss.at_once", "e2e.throughput"]:
         assert rows[key]["value"] > 0, key
+    # First sight: distinct questions timed once each, wall time and the thread's CPU time.
+    first_sight = result["meta"]["config"]["first_sight"]
+    for scope in ["base", f"server{largest}"]:
+        assert rows[f"answer.{scope}"]["n"] >= first_sight
+        assert rows[f"answer_cpu.{scope}"]["n"] == rows[f"answer.{scope}"]["n"]
+        assert rows[f"answer_cpu.{scope}"]["median"] > 0
+        assert rows[f"answer_warm.{scope}"]["n"] >= 1
+    assert "enabled while timing" in result["meta"]["gc"]
     assert len(result["targets"]) == len(targets(largest))
     assert all(t["met"] in (True, False) for t in result["targets"]), "every target should be measured"
     assert "discord imported: none" in rows["cold.ask"]["note"]
@@ -131,7 +149,28 @@ def test_targets_are_met_missed_or_not_measured() -> None:
     assert "MISSED" in table and "not measured" in table and "0.400 ms" in table
 
 
+def test_first_sight_timing_runs_each_item_once_with_wall_and_cpu_time() -> None:
+    calls: list[int] = []
+    timings = time_first_sight(calls.append, [3, 1, 2])
+    assert calls == [3, 1, 2]
+    assert len(timings.wall_ns) == len(timings.cpu_ns) == 3
+    assert all(t >= 0 for t in [*timings.wall_ns, *timings.cpu_ns])
+    with pytest.raises(ValueError):
+        time_first_sight(calls.append, [1, 1])
+
+
 # ---- synthetic data ------------------------------------------------------------------------------
+def test_first_sight_questions_are_many_distinct_and_never_the_warm_up(kb: KnowledgeBase) -> None:
+    questions = first_sight_questions(kb, seed=3, count=1_000)
+    keys = [normalize_query(q) for q in questions]
+    assert len(set(keys)) == len(keys) == 1_000 and all(keys)
+    assert not {normalize_query(q) for q in WARMUP} & set(keys)
+    assert questions == first_sight_questions(kb, seed=3, count=1_000)
+    assert len(first_sight_questions(kb, seed=3)) >= 1_000
+    with pytest.raises(ValueError):
+        first_sight_questions(kb, seed=3, count=10**6)
+
+
 def test_synthetic_entries_are_reproducible_distinct_and_cite_the_article(kb: KnowledgeBase) -> None:
     first = list(iter_entries(300, seed=5, kb=kb))
     again = list(iter_entries(300, seed=5, kb=kb))
