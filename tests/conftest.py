@@ -71,6 +71,7 @@ def entry(id: str = "e1", **over: Any) -> dict[str, Any]:
         "citations": [
             {"source": "article", "excerpt": "attended by U.S. Secretary of State Antony J. Blinken"}
         ],
+        "answers": ["person"],
     }
     base.update(over)
     return base

@@ -88,6 +88,7 @@ def test_an_invalid_knowledge_base_lists_every_problem_and_exits_non_zero(tmp_pa
         "questions": ["q"],
         "answer": "a",
         "citations": [{"source": "article", "excerpt": "nope"}],
+        "answers": [],
     }
     (broken / "entries" / "x.yaml").write_text(yaml.safe_dump({"entries": [bad, {"id": "Bad Id"}]}))
     for command in (["kb", "validate"], ["ask", "who attended"]):

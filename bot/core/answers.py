@@ -11,8 +11,9 @@ from dataclasses import replace
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
-from bot.core.answerability import Asked, contradicts, judge, premise_of
+from bot.core.answerability import Asked, contradicts, judge, premise_of, says_the_rest, states_facet
 from bot.core.documents import Document, decline_document, entry_document, quote_document
+from bot.core.english import is_english_word
 from bot.core.entities import EntityLexicon
 from bot.core.fallback import ArticleFallback
 from bot.core.limits import MAX_QUESTION_CHARS
@@ -21,9 +22,11 @@ from bot.core.models import Entity, Entry, Quote, Scope
 from bot.core.retrieval import DEFAULT_WEIGHTS, Match, QueryAnalysis, RetrievalEngine, Weights, asks_for_words
 from bot.core.text import normalize_query
 from bot.core.understanding import Part, understand
-from bot.core.understanding.focus import focus_of
+from bot.core.understanding.focus import MISSING, focus_of
 
 NOT_KNOWN = "I don't know that from the article."
+#: Facets whose object the question names: "How many *tanks*" is about tanks.
+QUANTITY_FACETS = frozenset({"number", "duration", "age", "time"})
 #: The question word a yes/no premise stands for ("held in Tokyo?" asks where).
 PREMISE_QUESTION_WORDS = {"place": "where", "date": "when"}
 #: rapidfuzz ratio (0..100) of the whole cleaned message to a decline phrasing for the polite
@@ -131,8 +134,8 @@ class AnswerService:
         if decline is not None:
             return self._abstain(question, decline.answer, [])
         if len(understood.parts) == 1:
-            return self._answer_part(question, understood.parts[0], scope)
-        answers = [self._answer_part(part.question, part, scope) for part in understood.parts]
+            return self._answer_leaning(question, understood.parts[0], scope)
+        answers = [self._answer_leaning(part.question, part, scope) for part in understood.parts]
         return _combine(question, answers)
 
     def _decline_for(self, cleaned: str) -> Document | None:
@@ -141,6 +144,15 @@ class AnswerService:
             key, self._decline_keys, scorer=fuzz.ratio, processor=None, score_cutoff=DECLINE_CUTOFF
         )
         return self._decline_docs[found[2]] if found is not None else None
+
+    def _answer_leaning(self, question: str, part: Part, scope: Scope) -> Answer:
+        """A question that points back is answered with what it points to, alone, or both ways
+        in the order the part says (see `Part`); the first answer that answers wins."""
+        if not part.context or part.leans:
+            return self._answer_part(question, part, scope)
+        tries = [part, Part(part.question)] if part.context_first else [Part(part.question), part]
+        first = self._answer_part(question, tries[0], scope)
+        return first if first.answered else self._answer_part(question, tries[1], scope)
 
     def _answer_part(self, question: str, part: Part, scope: Scope) -> Answer:
         """Answer one question (a whole message, or one part of a multi-part one).
@@ -152,20 +164,27 @@ class AnswerService:
         text = part.text
         focus = focus_of(part.question)
         search_text = text
-        if focus.yes_no and focus.facet is None:
-            premise = premise_of(text, self.lexicon)
-            if premise is not None:
-                # "Was it held in Tokyo?" asks where it was held: look for where, then compare.
-                focus = replace(focus, facet=premise.facet)
-                search_text = f"{premise.rest} {PREMISE_QUESTION_WORDS[premise.facet]}"
+        premise = premise_of(part.question, self.lexicon) if focus.yes_no and focus.facet is None else None
+        if premise is not None:
+            # "Was it held in Tokyo?" asks where it was held: look for where, then compare.
+            focus = replace(focus, facet=premise.facet)
+            search_text = f"{premise.rest} {PREMISE_QUESTION_WORDS[premise.facet]} {part.context}".strip()
         query, matches = self.engine.search(search_text, scope, limit=8)
         # What the question names, premise included ("Tokyo" in "Was it held in Tokyo?").
         named_in = query if search_text == text else self.engine.analyze(text, scope)
         asked = Asked(
-            text=text,
+            text=part.question,
             focus=focus,
             named=named_in.entities | frozenset(named_in.unknown_entities),
             unknown=frozenset(named_in.unknown_entities),
+            premise=premise,
+            # Words the article never uses decide a yes/no question ("Did they send troops?") or a
+            # count ("How many tanks?"); elsewhere they are usually just another way to say it.
+            unsupported=(
+                self._unsupported(query)
+                if premise is None and (focus.yes_no or focus.facet in QUANTITY_FACETS)
+                else frozenset()
+            ),
         )
         if asked.unknown and not focus.yes_no:
             return self._not_mentioned(question, named_in, matches)
@@ -177,7 +196,20 @@ class AnswerService:
             return self._abstain(
                 question, f"{NOT_KNOWN} The article does not quote {speaker.name}.", matches, query
             )
+        # An entry that does not state the kind of fact asked for ranks lower: "Where did the
+        # meeting happen?" is about the entry on when it happened, but that one cannot answer.
+        miss = self.weights.facet_miss_factor
+        matches = sorted(
+            (m if states_facet(asked, m.doc) else replace(m, score=m.score * miss) for m in matches),
+            key=lambda m: -m.score,
+        )
         reason = ""
+        if asked.unsupported:
+            # "Will Japan send troops?": a real word that neither the entries nor the article use
+            # is a claim the article can neither confirm nor deny, unless an entry says all the
+            # rest (and so answers it, or corrects it: see `contradicts`).
+            words = ", ".join(f"\u201c{w}\u201d" for w in sorted(asked.unsupported))
+            reason = f"The article says nothing about {words}."
         best: float | None = None  # the score of the best entry about what the question names
         for match in matches:
             doc = match.doc
@@ -198,15 +230,22 @@ class AnswerService:
                 # A yes/no question about something the article never mentions, which the best
                 # entry does not contradict either: nothing to say about it.
                 return self._not_mentioned(question, named_in, matches)
+            if asked.unsupported and not says_the_rest(asked, doc, self.lexicon):
+                break  # the question turns on a word the article never uses ("how many tanks")
             verdict = judge(asked, doc, self.lexicon)
             if not verdict.answers:
                 reason = reason or verdict.reason
                 continue
+            if match.coverage < self.weights.min_coverage:
+                continue  # it fits the wording, but says little of what the question is about
             corrected = focus.yes_no and contradicts(asked, doc, self.lexicon)
             return self._answered(question, match, correction=corrected)
         fallback = self._from_article(asked, text)
         if fallback is not None:
             return self._answered(question, fallback)
+        if not reason and focus.facet is not None and not any(states_facet(asked, m.doc) for m in matches):
+            # Nothing near the question states that kind of fact: say which ("anyone's age").
+            reason = f"The article {MISSING[focus.facet]}."
         return self._abstain(question, f"{NOT_KNOWN} {reason}".strip(), matches, query)
 
     def _from_article(self, asked: Asked, text: str) -> Match | None:
@@ -217,6 +256,11 @@ class AnswerService:
             if judge(asked, match.doc, self.lexicon).answers:
                 return replace(match, score=match.score * self.weights.fallback_confidence)
         return None
+
+    def _unsupported(self, query: QueryAnalysis) -> frozenset[str]:
+        """Real words of the question that neither the entries nor the article use."""
+        article = self.fallback.engine.index_of(None).vocab
+        return frozenset(w for w in query.oov if is_english_word(w) and w not in article)
 
     def _not_mentioned(self, question: str, query: QueryAnalysis, matches: list[Match]) -> Answer:
         names = [self.lexicon.entities[e].name for e in query.unknown_entities]

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from bot.core.models import Citation, Decline, Entity, Entry, Quote, Source
 from bot.core.sources import SourceText
 from bot.core.text import normalize_query
+from bot.core.understanding.focus import FACETS
 from bot.core.yamlsafe import YamlError, load_yaml
 
 M = TypeVar("M", bound=BaseModel)
@@ -235,6 +236,9 @@ def _load_quotes(
     return quotes
 
 
+FACET_LIST = ", ".join(FACETS)
+
+
 def _load_entries(
     root: Path, texts: Mapping[str, SourceText], entity_ids: set[str], problems: list[Problem]
 ) -> list[Entry]:
@@ -250,6 +254,15 @@ def _load_entries(
             unknown = [e for e in entry.entities if e not in entity_ids]
             if unknown:
                 problems.append(Problem(rel, item, f"unknown entity id(s) {', '.join(map(repr, unknown))}"))
+            if entry.answers is None:
+                # The curated base says what each entry states; only moderators' entries guess it.
+                problems.append(
+                    Problem(rel, item, f"no 'answers:' (the kinds of fact it states: {FACET_LIST})")
+                )
+            elif not set(entry.approximate) <= set(entry.answers):
+                problems.append(
+                    Problem(rel, item, "'approximate:' lists a kind of fact that 'answers:' does not")
+                )
             n_before = len(problems)
             located = check_citations(entry.citations, texts, rel, item, problems)
             if len(problems) == n_before:

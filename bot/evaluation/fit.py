@@ -35,10 +35,16 @@ WRONG_FACT_COST = 2.0
 GRID: dict[str, Sequence[float]] = {
     "answer_threshold": [0.30, 0.32, 0.34, 0.36, 0.38, 0.40, 0.42, 0.44, 0.46, 0.48, 0.50],
     "fallthrough_margin": [0.05, 0.10, 0.15, 0.20, 0.30],
+    "min_coverage": [0.0, 0.2, 0.25, 0.3, 0.35, 0.4],
+    "facet_miss_factor": [0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
     "fallback_threshold": [0.40, 0.45, 0.50, 0.55, 0.60, 0.70, 1.01],
     "coverage_weight": [0.35, 0.45, 0.50, 0.55, 0.65],
-    "entity_miss_factor": [0.4, 0.55, 0.7, 0.85],
-    "question_word_scale": [0.4, 0.55, 0.7, 0.85, 1.0],
+    "entity_miss_factor": [0.4, 0.55, 0.7, 0.85, 1.0],
+    "question_word_scale": [0.4, 0.55, 0.7, 0.85, 1.0, 1.2, 1.5],
+    "entity_boost": [1.0, 1.3, 1.6, 2.0, 2.5],
+    "synonym_scale": [0.6, 0.75, 0.9, 1.0],
+    "set_ratio_share": [0.2, 0.35, 0.5, 0.65],
+    "phrase_sim_weight": [0.3, 0.4, 0.5, 0.6, 0.7],
     "body_field": [0.4, 0.55, 0.7, 0.85],
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.core.answerability import Asked, contradicts, judge, premise_of
 from bot.core.answers import AnswerService
 from bot.core.documents import Document
@@ -59,25 +61,37 @@ def test_whoever_is_quoted_answers_who_said_it(service: AnswerService) -> None:
     assert not judge(_asked(service, "Who chairs the Contact Group?"), doc, service.lexicon).answers
 
 
+def _premised(service: AnswerService, question: str) -> Asked:
+    premise = premise_of(question, service.lexicon)
+    assert premise is not None
+    asked = _asked(service, question)
+    return Asked(question, replace(asked.focus, facet=premise.facet), asked.named, premise=premise)
+
+
 def test_false_premises_are_recognised(service: AnswerService) -> None:
     location = _doc(service, "meeting-location")
-    premise = premise_of("Was the meeting held in Tokyo?", service.lexicon)
-    assert premise is not None and premise.facet == "place" and "Tokyo" not in premise.rest
-    tokyo = _asked(service, "Was the meeting held in Tokyo?")
-    tokyo = Asked(tokyo.text, focus_of(tokyo.text).__class__(facet="place", yes_no=True), tokyo.named)
+    tokyo = _premised(service, "Was the meeting held in Tokyo?")
+    assert tokyo.premise is not None and tokyo.premise.facet == "place"
+    assert "Tokyo" not in tokyo.premise.rest and tokyo.premise.entity_id == "japan"
     assert contradicts(tokyo, location, service.lexicon)
-    washington = _asked(service, "Was the meeting held in Washington?")
-    washington = Asked(washington.text, tokyo.focus, washington.named)
-    assert not contradicts(washington, location, service.lexicon)
+    assert not contradicts(
+        _premised(service, "Was the meeting held in Washington?"), location, service.lexicon
+    )
+    # A place no entity names is a premise too.
+    osaka = _premised(service, "Is the G7 summit going to be in Osaka?")
+    assert osaka.premise is not None and osaka.premise.value == "Osaka" and osaka.premise.entity_id is None
+    assert contradicts(osaka, _doc(service, "hiroshima-summit"), service.lexicon)
 
 
 def test_a_day_premise(service: AnswerService) -> None:
-    premise = premise_of("Was the meeting on a Friday?", service.lexicon)
-    assert premise is not None and premise.facet == "date"
-    date = _doc(service, "meeting-date")
-    asked = Asked(
-        "Was the meeting on a Friday?",
-        focus_of("Was the meeting on a Friday?").__class__(facet="date", yes_no=True),
-        frozenset(),
+    friday = _premised(service, "Was the meeting on a Friday?")
+    assert friday.premise is not None and friday.premise.facet == "date"
+    assert contradicts(friday, _doc(service, "meeting-date"), service.lexicon)
+    assert not contradicts(
+        _premised(service, "Was the meeting on a Wednesday?"), _doc(service, "meeting-date"), service.lexicon
     )
-    assert contradicts(asked, date, service.lexicon)
+
+
+def test_a_topic_is_no_premise(service: AnswerService) -> None:
+    assert premise_of("Did they discuss China?", service.lexicon) is None
+    assert premise_of("Did Blinken say anything about Asia?", service.lexicon) is None

@@ -18,7 +18,9 @@ def test_small_talk_always_gets_the_polite_reply(service: AnswerService) -> None
 @pytest.mark.parametrize(
     ("question", "reason"),
     [
-        ("How much money did Japan pledge to Ukraine?", "The article doesn't give that number or amount."),
+        ("How much money did Japan pledge to Ukraine?", "The article says nothing about \u201cmoney\u201d."),
+        ("How many tanks did Germany send to Ukraine?", "The article says nothing about \u201ctanks\u201d."),
+        ("How long did the meeting last?", "The article doesn't say how long."),
         ("How old is Hayashi?", "The article doesn't give anyone's age."),
         ("Where was the previous 2+2 meeting held?", ""),
         ("Did Zelensky end up going to Hiroshima?", "doesn't report what happened later"),

@@ -60,6 +60,7 @@ def entry_doc(entry_id: str = "club-motto", **over: Any) -> dict[str, Any]:
         "questions": [CLUB_Q],
         "answer": "Whatever Blinken said.",
         "citations": [{"source": "article", "excerpt": ATTENDED}],
+        "answers": ["quote"],
     }
     doc.update(over)
     return doc

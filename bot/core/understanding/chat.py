@@ -28,6 +28,8 @@ ABBREVIATIONS: Final[dict[str, str]] = {
     "ur": "your",
     "r": "are",
     "w/": "with",
+    "w": "with",
+    "n": "and",
     "w/o": "without",
     "yr": "year",
     "yrs": "years",
@@ -91,6 +93,7 @@ ABBREVIATIONS: Final[dict[str, str]] = {
     "iirc": "if i remember correctly",
     "afaik": "as far as i know",
     "rn": "",
+    "irl": "in person",
 }
 
 #: Words and phrases that carry no content in a chat message (removed as whole words).
@@ -149,6 +152,11 @@ FILLERS: Final[tuple[str, ...]] = (
     "help pls",
     "asking for a friend",
     "xd",
+    "wait",
+    "mister",
+    "thing",
+    "things",
+    "stuff",
     "or nah",
     "or not",
     "nah",

@@ -101,7 +101,8 @@ _FOCUS_PATTERNS: Final[tuple[tuple[Facet, str], ...]] = (
 _FOCUS_RULES: Final = tuple((facet, re.compile(pattern)) for facet, pattern in _FOCUS_PATTERNS)
 #: "exact date", "which specific weapons": a finer fact than a general statement gives.
 _SPECIFIC = re.compile(
-    r"\b(?:exact|exactly|specific|specifically|precise|precisely|particular|which \w+ in|what day in"
+    r"\b(?:exact|specific|specifically|precise|particular|which \w+ in|what day in"
+    r"|(?:exactly|precisely) (?:how|when|where|which|who|what (?:date|day|time|number|amount))"
     r"|(?:which|what) (?:\w+ ){0,2}"
     r"(?:city|town|building|base|room|hotel|street|address|airport|ministry|hall))\b"
 )

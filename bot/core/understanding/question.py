@@ -26,13 +26,15 @@ REQUEST_VERBS: Final = frozenset(
     {"name", "list", "tell", "explain", "describe", "summarize", "summarise", "give", "show", "define",
      "quote", "identify"}
 )  # fmt: skip
+#: A later part with at most this many topic words cannot be read without the first part.
+SIBLING_MAX_WORDS: Final = 1
 _PREPOSITIONS: Final = frozenset(
     {"in", "on", "at", "for", "from", "to", "by", "with", "of", "about", "during"}
 )
 #: At most this many parts of one message are answered.
 MAX_PARTS: Final = 3
-#: A question with at most this many topic words and a word pointing back ("What reason did he
-#: give?") borrows the sentence before it as context.
+#: A question with a word pointing back borrows the sentence before it as context; with at most
+#: this many topic words ("What reason did he give?") it cannot be answered without it.
 CONTEXT_MAX_WORDS: Final = 2
 
 _ASK = (
@@ -111,10 +113,18 @@ _FUNCTION_WORDS: Final = (
 
 @dataclass(frozen=True)
 class Part:
-    """One question of a message, and the sentence it leans on when it points back."""
+    """One question of a message, and what it points back to ("What did he say?").
+
+    A part that `leans` on its context (too few words of its own to stand alone) is answered
+    only with it; another is tried with and without it, in the order `context_first` says:
+    background sentences first ("I wrote down 'as long as ___'. What was the rest of his
+    phrase?"), a sibling question last ("in which city was it held?" is about the meeting).
+    """
 
     question: str
     context: str = ""
+    leans: bool = False
+    context_first: bool = True
 
     @property
     def text(self) -> str:
@@ -181,10 +191,22 @@ def _from_question_word(clause: str) -> str:
     return clause
 
 
-def _needs_context(question: str) -> bool:
-    words = _words(question)
-    topic = [w for w in words if w not in _FUNCTION_WORDS]
-    return len(topic) <= CONTEXT_MAX_WORDS and any(w in _REFERRING for w in words)
+def _points_back(question: str) -> bool:
+    return any(w in _REFERRING for w in _words(question))
+
+
+def _topic_words(question: str) -> int:
+    return sum(w not in _FUNCTION_WORDS for w in _words(question))
+
+
+def _cannot_stand_alone(question: str) -> bool:
+    return _topic_words(question) <= CONTEXT_MAX_WORDS and _points_back(question)
+
+
+def _leaning(question: str, context: str) -> Part:
+    if context and _points_back(question):
+        return Part(question, context, _cannot_stand_alone(question))
+    return Part(question)
 
 
 def find_questions(text: str) -> list[Part]:
@@ -203,7 +225,7 @@ def find_questions(text: str) -> list[Part]:
         asked = _from_question_word(asked)
         asked = drop_request_frame(_LEADING_LINK.sub("", asked)).strip()
         if any(ch.isalnum() for ch in asked):
-            found.append(Part(asked, context if context and _needs_context(asked) else ""))
+            found.append(_leaning(asked, context))
         context = ""
     return found or [Part(text.strip())]
 
@@ -220,7 +242,7 @@ def split_parts(part: Part) -> list[Part]:
     if pair is not None and pair.group("rest").strip():
         rest = pair.group("rest")
         words = dict.fromkeys(pair.group(k).lower() for k in ("a", "b", "c") if pair.group(k))
-        return [Part(f"{w}{rest}".strip(), part.context) for w in words][:MAX_PARTS]
+        return [Part(f"{w}{rest}".strip(), part.context, part.leans) for w in words][:MAX_PARTS]
     pieces: list[str] = []
     start = 0
     for match in _JOINER.finditer(text):
@@ -234,9 +256,15 @@ def split_parts(part: Part) -> list[Part]:
     pieces.append(_strip_lead(tail))
     # "What were the drills called, and when exactly did they happen?": a later part that points
     # back leans on the first.
-    return [
-        Part(p, part.context or (pieces[0] if at and _needs_context(p) else ""))
-        for at, p in enumerate(pieces[:MAX_PARTS])
+    if part.context:
+        return [Part(p, part.context, part.leans) for p in pieces[:MAX_PARTS]]
+    first, *later = pieces[:MAX_PARTS]
+    # A later part may point back to the first ("... and what will they talk about?").
+    return [Part(first)] + [
+        Part(p, first, _topic_words(p) <= SIBLING_MAX_WORDS, context_first=False)
+        if _points_back(p)
+        else Part(p)
+        for p in later
     ]
 
 

@@ -66,16 +66,23 @@ def test_splits_a_question_that_asks_several_things(message: str, parts: list[st
 
 def test_a_question_that_points_back_borrows_the_sentence_before_it() -> None:
     [part] = find_questions("It mentioned Russia violating some document. Which one was it?")
-    assert part == Part("Which one was it?", "It mentioned Russia violating some document.")
+    assert part == Part("Which one was it?", "It mentioned Russia violating some document.", leans=True)
     assert part.text == "Which one was it? It mentioned Russia violating some document."
-    # A question that says what it is about needs no context.
-    [plain] = find_questions("I read it twice. What date was this article published?")
+    # With words of its own it may also be read alone; background is tried first.
+    [own] = find_questions("I wrote down 'as long as'. What was the rest of his phrase about Ukraine?")
+    assert own.context and not own.leans and own.context_first
+    # A question that points nowhere needs no context.
+    [plain] = find_questions("I read the piece twice. When did the ministers meet?")
     assert plain.context == ""
 
 
 def test_a_later_part_that_points_back_leans_on_the_first() -> None:
-    first, second = split_parts(Part("What were the drills called, and when exactly did they happen?"))
-    assert second.context == first.question
+    first, second = split_parts(Part("How many ministers will gather, and what will they talk about?"))
+    assert first == Part("How many ministers will gather")
+    assert second.context == first.question and second.leans
+    # A sibling with words of its own is read alone first, the sibling as a fallback.
+    _, city = split_parts(Part("Who represented Japan, and in which city was it held?"))
+    assert city.context and not city.leans and not city.context_first
 
 
 def test_abbreviation_dots_do_not_end_a_sentence() -> None:
