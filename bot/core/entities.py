@@ -49,6 +49,9 @@ class EntityLexicon:
         self.entities: dict[str, Entity] = {}
         self._aliases: dict[str, list[_Alias]] = {}
         self._by_len: dict[int, list[str]] = {}
+        #: n -> the first words of the n-word aliases: an n-gram starting with another word
+        #: cannot be an alias, so it is not even joined into a string unless it may be fuzzy.
+        self._starts: dict[int, set[str]] = {}
         self._max_n = 1
         # Recognition is a pure function of the aliases, so results are memoised until one is added.
         self._fuzzy_memo: dict[str, tuple[str, float] | None] = {}
@@ -68,6 +71,7 @@ class EntityLexicon:
             keys = self._by_len.setdefault(len(toks), [])
             if key not in keys:
                 keys.append(key)
+            self._starts.setdefault(len(toks), set()).add(toks[0].lower())
         self._max_n = max(self._by_len, default=1)
         self._fuzzy_memo.clear()
         self._text_memo.clear()
@@ -101,30 +105,44 @@ class EntityLexicon:
         lower = [t.lower() for t in cased]
         size = len(lower)
         taken = [False] * size
-        # Per-token facts for the fuzzy rule below, computed once instead of once per n-gram.
+        # Per-token facts for the fuzzy rule below, computed once instead of once per n-gram:
+        # whether a word is a stop word, and running counts (question words, words the
+        # knowledge base does not know, letters) that answer "any in i..end" in two lookups.
         stop = [t in STOP_WORDS for t in lower]
-        asking = [t in QUESTION_WORDS for t in lower]
-        unknown = [t not in vocabulary for t in lower]
-        lengths = [len(t) for t in lower]
+        asking = [0]
+        unknown = [0]
+        letters = [0]
+        for t in lower:
+            asking.append(asking[-1] + (t in QUESTION_WORDS))
+            unknown.append(unknown[-1] + (t not in vocabulary))
+            letters.append(letters[-1] + len(t))
         aliases = self._aliases
         mentions: list[Mention] = []
         for n in range(min(self._max_n, size), 0, -1):
             keys = self._by_len.get(n)
             if not keys:
                 continue
+            starts = self._starts[n]
             for i in range(size - n + 1):
                 end = i + n
+                # Fuzzy only for a name-like n-gram: no stop word at either end, no question
+                # word, long enough, and a typo is a word the knowledge base does not know:
+                # known words are not bent into names.
+                fuzzy = (
+                    not stop[i]
+                    and not stop[end - 1]
+                    and asking[end] == asking[i]
+                    and unknown[end] != unknown[i]
+                    and letters[end] - letters[i] >= MIN_FUZZY_CHARS
+                )
+                if not fuzzy and lower[i] not in starts:
+                    continue  # neither an alias (wrong first word) nor a possible typo of one
                 if True in taken[i:end]:
                     continue
                 gram = " ".join(lower[i:end])
                 found = self._exact(gram, cased[i:end]) if gram in aliases else None
                 if found is None:
-                    # Fuzzy only for a name-like n-gram: no stop word at either end, no question
-                    # word, long enough, and a typo is a word the knowledge base does not know:
-                    # known words are not bent into names.
-                    if stop[i] or stop[end - 1] or True in asking[i:end] or True not in unknown[i:end]:
-                        continue
-                    if sum(lengths[i:end]) < MIN_FUZZY_CHARS:
+                    if not fuzzy:
                         continue
                     found = self._fuzzy(gram, keys)
                     if found is None:

@@ -56,8 +56,10 @@ class Indexed:
 
     doc: Document
     keys: tuple[str, ...]  # similarity keys of the distinct phrasings
-    #: The terms of each of those phrasings, sorted (so precision sums are reproducible).
-    key_terms: tuple[tuple[str, ...], ...]
+    #: The terms of those phrasings, in sorted order (so precision sums are reproducible), each
+    #: with the bitset of the phrasings that have it (bit i: `keys[i]`): a question finds the
+    #: phrasings that share its terms with one lookup per term, not one test per phrasing.
+    term_phrasings: dict[str, int]
     questions: tuple[str, ...]  # the phrasing each key came from
     question_keys: tuple[str, ...]  # the similarity key of every phrasing, aligned with doc.questions
     #: Insertion sequence: breaks ties deterministically, older documents first.
@@ -77,15 +79,18 @@ class Indexed:
             else:
                 by_key[key] = question
             question_keys.append(key)
-        # Sorted: precision sums then run in the same order in every process (not hash order).
-        key_terms = tuple(tuple(sorted(phrasing_terms(q, lexicon))) for q in by_key.values())
+        masks: dict[str, int] = {}
+        for at, question in enumerate(by_key.values()):
+            for term in phrasing_terms(question, lexicon):
+                masks[term] = masks.get(term, 0) | 1 << at
         keys = tuple(by_key)
         # Phrasings rarely share a key: then the tuples are the document's own, not copies.
         distinct = len(keys) == len(doc.questions)
         return cls(
             doc=doc,
             keys=keys,
-            key_terms=key_terms,
+            # Sorted: precision sums then run in the same order in every process (not hash order).
+            term_phrasings={term: masks[term] for term in sorted(masks)},
             questions=doc.questions if distinct else tuple(by_key.values()),
             question_keys=keys if distinct else tuple(question_keys),
             seq=seq,
@@ -212,19 +217,34 @@ class ScopeIndex:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class PhrasingIdf:
+    """What the fit bounds of a document's phrasings need from one IDF table, computed once
+    per document and table (see `IdfTable.phrasing_idf`), never per question."""
+
+    #: Sum of the IDF of each phrasing's terms, the denominator of its precision, in
+    #: `Indexed.keys` order (each summed in the phrasing's sorted term order, so reproducible
+    #: to the last bit).
+    totals: tuple[float, ...]
+    #: The distinct lengths of the similarity keys, ascending.
+    lengths: tuple[int, ...]
+
+
 class IdfTable:
     """Inverse document frequency over the indexes visible in one scope, computed lazily.
 
     A term's weight is memoised until an index it reads from changes, so an edit costs
-    nothing up front and a question pays only for the terms it uses.
+    nothing up front and a question pays only for the terms it uses. The same goes for what
+    the phrasings of a document need (`phrasing_idf`): a table is dropped, never updated, when
+    an index it reads from changes (see `RetrievalEngine._changed`).
     """
 
     def __init__(self, indexes: list[ScopeIndex]) -> None:
         self._indexes = indexes
         self._n_docs = sum(len(i.docs) for i in indexes) or 1
         self._memo: dict[str, float] = {}
-        #: Sum of the IDF of a phrasing's terms, the denominator of its precision.
-        self.totals: dict[tuple[str, ...], float] = {}
+        #: What `phrasing_idf` has computed (read it directly where every call counts).
+        self.phrasings: dict[Indexed, PhrasingIdf] = {}
 
     @property
     def unknown_weight(self) -> float:
@@ -239,8 +259,18 @@ class IdfTable:
             self._memo[term] = weight
         return weight
 
-    def total(self, terms: tuple[str, ...]) -> float:
-        value = self.totals.get(terms)
-        if value is None:
-            value = self.totals[terms] = sum(self.get(t, 1.0) for t in terms)
-        return value
+    def phrasing_idf(self, item: Indexed) -> PhrasingIdf:
+        """The precision denominators and key lengths of `item`'s phrasings (memoised)."""
+        found = self.phrasings.get(item)
+        if found is None:
+            get = self.get
+            masks = item.term_phrasings
+            totals = tuple(
+                [
+                    sum(get(term, 1.0) for term, mask in masks.items() if mask >> at & 1)
+                    for at in range(len(item.keys))
+                ]
+            )
+            lengths = tuple(sorted({len(key) for key in item.keys}))
+            found = self.phrasings[item] = PhrasingIdf(totals, lengths)
+        return found

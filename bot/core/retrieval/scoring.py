@@ -11,16 +11,20 @@ score = coverage_weight * coverage + (1 - coverage_weight) * fit, times each pen
   share of the question's weight that its known words carry.
 
 Re-scoring skips work that cannot change the result, with upper bounds derived from the same
-formula (`PhrasingFit.phrasings`, `Formula.fit_needed`); `exhaustive=True` scores every
-phrasing of every candidate instead, and tests check that both give the same matches.
+formula (`PhrasingFit.figures`, `Formula.fit_needed`), computed lazily: a candidate's best
+phrasing bound costs a lookup per question term, and the bound of each phrasing is computed
+only for the documents actually scored. `exhaustive=True` scores every phrasing of every
+candidate instead (`PhrasingFit.phrasings`), and tests check that both give the same matches,
+to the last bit.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from rapidfuzz.fuzz import ratio, token_set_ratio
 
@@ -155,74 +159,176 @@ class Formula:
         return max(0.0, (floor - self.suggestion_share * match_score) / self.suggestion_rest * 100.0 - 1e-6)
 
 
-class PhrasingFit:
-    """How well one question can fit each phrasing of a document: exact term precision, and an
-    upper bound of the fit.
+def _bits(mask: int) -> tuple[int, ...]:
+    """The positions of the set bits of `mask`, lowest first."""
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return tuple(out)
 
-    The bound lets re-scoring skip rapidfuzz for phrasings and documents that cannot win.
+
+#: The set bits of every phrasing bitset of up to 12 phrasings, looked up instead of computed.
+_BITS_LIMIT: Final = 1 << 12
+_BITS: Final = tuple(_bits(mask) for mask in range(_BITS_LIMIT))
+
+
+class PhrasingFit:
+    """How well one question can fit each phrasing of a document: exact term precision, and
+    upper bounds of the fit, per phrasing and per document.
+
+    A phrasing's fit is at most the best similarity the lengths allow (rapidfuzz's ratio cannot
+    beat the ratio of the two lengths) plus its precision's share. Re-scoring reads the bounds
+    lazily: every candidate needs only its best bound (`figures`), which costs a lookup per
+    question term and the phrasings that share a term with the question; the phrasings that
+    share none are bounded together by the length nearest the question's, and each is bounded
+    only when that bound could still matter.
     """
 
     __slots__ = (
+        "_figures",
         "_seen",
+        "bases",
         "floor",
         "idf",
         "key",
         "key_len",
         "precision_weight",
         "query_idf",
-        "query_terms",
         "span",
     )
 
     def __init__(self, query: QueryAnalysis, idf: IdfTable, formula: Formula) -> None:
         self.key = query.key
         self.key_len = len(query.key)
-        self.query_terms = query.terms.keys()
-        self.query_idf = {t: idf.get(t, 1.0) for t in query.terms}
+        #: The question's terms with their IDF, in sorted term order: a phrasing's precision is
+        #: summed in that order, which is the phrasing's own sorted term order.
+        self.query_idf = {t: idf.get(t, 1.0) for t in sorted(query.terms)}
         self.idf = idf
         self.floor, self.span = formula.sim_floor, formula.sim_span
         self.precision_weight = formula.precision_weight
-        # Tie-breaking and rescoring read the same documents: compute their phrasings once.
+        #: key length -> the similarity part of the bound of a phrasing with a key that long
+        #: (see `base`; read it directly where every call counts).
+        self.bases: dict[int, float] = {}
+        # Tie-breaking and rescoring read the same documents: compute each figure once.
+        self._figures: dict[Indexed, tuple[float, float, dict[int, float]]] = {}
         self._seen: dict[Indexed, list[tuple[float, int, float]]] = {}
 
-    def phrasings(self, item: Indexed) -> list[tuple[float, int, float]]:
-        """(fit bound, position, precision) of each phrasing of `item`, highest bound first.
+    def base(self, length: int) -> float:
+        """The similarity part of the fit bound of a phrasing whose key has `length` characters:
+        sim_floor + sim_span * (the ratio of the two lengths). The bound adds the precision's
+        part, if any, then EPS, in that order (as one expression: the same float every time)."""
+        value = self.bases.get(length)
+        if value is None:
+            key_len = self.key_len
+            both = key_len + length
+            ratio = 1.0 - abs(key_len - length) / both if both else 1.0
+            value = self.bases[length] = self.floor + self.span * ratio
+        return value
 
-        Precision, the IDF-weighted share of the phrasing's terms that the question contains, is
-        exact (summed in the phrasing's sorted term order, so reproducible to the last bit). The
-        bound adds the best similarity the lengths allow: rapidfuzz's ratio cannot beat the
-        ratio of the two lengths. Inlined arithmetic: this runs for every candidate phrasing.
+    def figures(self, item: Indexed) -> tuple[float, float, dict[int, float]]:
+        """(best bound, others' bound, shared) of `item`'s phrasings:
+        - shared: position -> precision of each phrasing that shares a term with the question.
+          Precision, the IDF-weighted share of the phrasing's terms that the question contains,
+          is exact and reproducible to the last bit: the shared terms' IDF is summed (by `sum`)
+          in the phrasing's sorted term order. Their bounds: `sharing`;
+        - others' bound: at least the bound of every phrasing that shares no term: such a bound
+          is the length ratio's alone, and the ratio of two lengths is largest for the length
+          nearest the question's, just below or just above it (in floating point too: each step
+          of it is monotonic);
+        - best bound: the larger of the two, which is `phrasings(item)[0][0]` to the last bit
+          (should the nearest-length phrasing share a term, its own bound is the higher).
         """
-        out = self._seen.get(item)
-        if out is not None:
-            return out
-        query_terms, query_idf, total_of = self.query_terms, self.query_idf, self.idf.total
-        key_len, floor, span, precision_weight = self.key_len, self.floor, self.span, self.precision_weight
-        out = self._seen[item] = []
-        for at, (key, terms) in enumerate(zip(item.keys, item.key_terms, strict=True)):
-            lengths = key_len + len(key)
-            ratio = 1.0 - abs(key_len - len(key)) / lengths if lengths else 1.0
-            if query_terms.isdisjoint(terms):
-                out.append((floor + span * ratio + EPS, at, 0.0))
+        found = self._figures.get(item)
+        if found is None:
+            found = self.figures_of([item])[0]
+        return found
+
+    def figures_of(self, items: list[Indexed]) -> list[tuple[float, float, dict[int, float]]]:
+        """`figures` of each of `items`, in one loop (it runs for every candidate)."""
+        memo = self._figures
+        terms, weights = tuple(self.query_idf), tuple(self.query_idf.values())
+        key_len, precision_weight = self.key_len, self.precision_weight
+        base, known = self.base, self.bases.get
+        table = self.idf
+        stats_of = table.phrasings.get
+        out: list[tuple[float, float, dict[int, float]]] = []
+        for item in items:
+            found = memo.get(item)
+            if found is not None:
+                out.append(found)
                 continue
-            total = total_of(terms)
-            precision = sum(query_idf[t] for t in terms if t in query_idf) / total if total else 0.0
-            out.append((floor + span * ratio + precision_weight * precision + EPS, at, precision))
+            # position -> the IDF of the shared terms: one float, or a list of two or more.
+            shared: dict[int, Any] = {}
+            for mask, weight in zip(map(item.term_phrasings.get, terms), weights, strict=True):
+                if mask is None:
+                    continue
+                for at in _BITS[mask] if mask < _BITS_LIMIT else _bits(mask):
+                    parts = shared.get(at)
+                    if parts is None:
+                        shared[at] = weight
+                    elif type(parts) is float:
+                        shared[at] = [parts, weight]
+                    else:
+                        parts.append(weight)
+            stats = stats_of(item) or table.phrasing_idf(item)
+            lengths = stats.lengths
+            nearest = bisect_left(lengths, key_len)
+            if nearest == len(lengths):
+                nearest -= 1
+            similar = known(lengths[nearest])
+            others = base(lengths[nearest]) if similar is None else similar
+            if nearest and (below := base(lengths[nearest - 1])) > others:
+                others = below
+            others = best = others + EPS
+            if shared:
+                keys, totals = item.keys, stats.totals
+                for at, parts in shared.items():
+                    total = totals[at]
+                    # As `sum` adds them up (0 + a = a): the same float for one term or many.
+                    precision = (parts if type(parts) is float else sum(parts)) / total if total else 0.0
+                    shared[at] = precision
+                    length = len(keys[at])
+                    similar = known(length)
+                    if similar is None:
+                        similar = base(length)
+                    bound = similar + precision_weight * precision + EPS
+                    if bound > best:
+                        best = bound
+            found = memo[item] = (best, others, shared)
+            out.append(found)
+        return out
+
+    def sharing(self, item: Indexed) -> list[tuple[float, int, float]]:
+        """(fit bound, position, precision) of each phrasing of `item` that shares a term with
+        the question, highest bound first."""
+        shared = self.figures(item)[2]
+        base, keys, precision_weight = self.base, item.keys, self.precision_weight
+        out = [
+            (base(len(keys[at])) + precision_weight * precision + EPS, at, precision)
+            for at, precision in shared.items()
+        ]
         out.sort(reverse=True)
         return out
 
+    def best(self, item: Indexed) -> float:
+        """The highest fit bound of `item`'s phrasings (`phrasings(item)[0][0]`, see `figures`)."""
+        return self.figures(item)[0]
 
-@dataclass(slots=True)
-class _Plan:
-    """A candidate document prepared for re-scoring (see `rescore`)."""
-
-    ceiling: float  # an upper bound of its score
-    rank: int  # its place among the candidates
-    item: Indexed
-    coverage: float
-    entity_miss: bool
-    other_speaker: bool
-    phrasings: list[tuple[float, int, float]]  # see `PhrasingFit.phrasings`
+    def phrasings(self, item: Indexed) -> list[tuple[float, int, float]]:
+        """(fit bound, position, precision) of every phrasing of `item`, highest bound first
+        (what exhaustive re-scoring and the tests read; re-scoring reads `figures`)."""
+        out = self._seen.get(item)
+        if out is None:
+            shared = self.figures(item)[2]
+            base = self.base
+            out = self._seen[item] = [
+                *self.sharing(item),
+                *((base(len(key)) + EPS, at, 0.0) for at, key in enumerate(item.keys) if at not in shared),
+            ]
+            out.sort(reverse=True)
+        return out
 
 
 def rescore(
@@ -237,50 +343,74 @@ def rescore(
     """The score of each candidate (`ranked`: documents with their coverage weight), in candidate
     order, so ties sort as in a full pass; at least the `limit` best are among them.
 
-    Only the `limit` best matches are wanted, so documents are scored most promising first
-    (by an upper bound of their score): once a bound is below the `limit`-th best score so
-    far, that document and all after it are skipped; within a document, a phrasing is skipped
-    when its bound cannot beat the best fit so far or lift the document to that score.
+    Only the `limit` best matches are wanted, so documents are scored most promising first, by
+    an upper bound of their score (from their best phrasing bound, `PhrasingFit.figures`): once
+    a bound is below the `limit`-th best score so far, that document and all after it are
+    skipped. Within a document, a phrasing is skipped when its bound cannot beat the best fit
+    so far or lift the document to that score: the phrasings sharing a term with the question
+    are read first, best bound first; the others (bounded by their length alone) only while
+    their common bound could still matter. The order cannot change the result: a phrasing is
+    skipped only when its bound is below a fit already found (or the floor), and the first
+    phrasing wins a tie whatever the order, as in a plain pass in phrasing order.
     `exhaustive=True` scores every phrasing of every candidate instead.
     """
     if exhaustive:
         return _rescore_all(formula, query, ranked, fit)
     total = query.total_weight
     unknown_factor = formula.unknown_factor(query)
-    penalties, score_of, fit_of, key = formula.penalties, formula.score, formula.fit, query.key
-    plans: list[_Plan] = []
-    for rank, (item, raw_coverage) in enumerate(ranked):
+    penalties, score_of, key = formula.penalties, formula.score, query.key
+    # `Formula.fit`, inlined: this is the innermost loop (the same expression, the same floats;
+    # the exhaustive ranking, which calls `Formula.fit`, is held against this one in the tests).
+    set_share, ratio_share = formula.set_share, formula.ratio_share
+    sim_weight, precision_weight = formula.sim_weight, formula.precision_weight
+    base, known, sharing_of = fit.base, fit.bases.get, fit.sharing
+    # (-ceiling, rank, ...): ranks are distinct, so sorting never compares further.
+    plans: list[tuple[float, int, Indexed, float, bool, bool, float, float, dict[int, float]]] = []
+    every = fit.figures_of([item for item, _ in ranked])
+    for rank, ((item, raw_coverage), (best, others, shared)) in enumerate(zip(ranked, every, strict=True)):
         coverage = raw_coverage / total
         entity_miss, other_speaker = penalties(query, item.doc)
-        phrasings = fit.phrasings(item)
-        ceiling = score_of(coverage, phrasings[0][0], entity_miss, unknown_factor, other_speaker)
-        plans.append(_Plan(ceiling, rank, item, coverage, entity_miss, other_speaker, phrasings))
-    plans.sort(key=lambda plan: (-plan.ceiling, plan.rank))
+        ceiling = score_of(coverage, best, entity_miss, unknown_factor, other_speaker)
+        plans.append((-ceiling, rank, item, coverage, entity_miss, other_speaker, best, others, shared))
+    plans.sort()
     best_scores: list[float] = []  # min-heap of the `limit` best scores so far
     found: list[tuple[int, Match]] = []
-    for plan in plans:
+    for negative_ceiling, rank, item, coverage, entity_miss, other_speaker, best, others, shared in plans:
         floor = -math.inf  # the fit this document needs to reach the `limit` best
         if len(best_scores) >= limit:
-            if plan.ceiling < best_scores[0]:
+            if -negative_ceiling < best_scores[0]:
                 break  # sorted by ceiling: no later document can place either
-            floor = formula.fit_needed(
-                best_scores[0], plan.coverage, plan.entity_miss, plan.other_speaker, unknown_factor
-            )
-        item = plan.item
+            floor = formula.fit_needed(best_scores[0], coverage, entity_miss, other_speaker, unknown_factor)
+            if best < floor:
+                continue  # no phrasing can lift it to the `limit` best
+        keys = item.keys
         best_fit, best_at, best_sim = -1.0, 0, 0.0
-        for bound, at, precision in plan.phrasings:
+        for bound, at, precision in sharing_of(item) if shared else ():
             if bound < best_fit or bound < floor:
-                break  # sorted: no later phrasing can fit better
-            value, sim = fit_of(key, item.keys[at], precision)
-            # The first phrasing wins a tie, as in a plain pass in phrasing order.
+                break  # sorted: no later one can fit better
+            phrasing = keys[at]
+            sim = (set_share * token_set_ratio(key, phrasing) + ratio_share * ratio(key, phrasing)) / 100.0
+            value = sim_weight * sim + precision_weight * precision
             if value > best_fit or (value == best_fit and at < best_at):
                 best_fit, best_at, best_sim = value, at, sim
+        if others >= best_fit and others >= floor and len(shared) < len(keys):
+            for at, phrasing in enumerate(keys):
+                if at in shared:
+                    continue
+                similar = known(len(phrasing))
+                bound = (base(len(phrasing)) if similar is None else similar) + EPS
+                if bound < best_fit or bound < floor:
+                    continue
+                sim = (
+                    set_share * token_set_ratio(key, phrasing) + ratio_share * ratio(key, phrasing)
+                ) / 100.0
+                value = sim_weight * sim  # plus precision_weight * 0.0, which adds nothing
+                if value > best_fit or (value == best_fit and at < best_at):
+                    best_fit, best_at, best_sim = value, at, sim
         if best_fit < floor:
             continue  # every phrasing that could lift it was below the floor: it cannot place
-        score = min(
-            1.0, score_of(plan.coverage, best_fit, plan.entity_miss, unknown_factor, plan.other_speaker)
-        )
-        found.append((plan.rank, Match(item.doc, score, plan.coverage, best_sim, item.questions[best_at])))
+        score = min(1.0, score_of(coverage, best_fit, entity_miss, unknown_factor, other_speaker))
+        found.append((rank, Match(item.doc, score, coverage, best_sim, item.questions[best_at])))
         if len(best_scores) < limit:
             heapq.heappush(best_scores, score)
         elif score > best_scores[0]:

@@ -341,12 +341,12 @@ class RetrievalEngine:
         pool = max(TIE_POOL, need)
         if len(tied) > pool:
             tied = heapq.nsmallest(pool, tied, key=lambda item: item.seq)
-        phrasings, penalties, factor = fit.phrasings, self.formula.penalties, self.formula.factor
+        best, penalties, factor = fit.best, self.formula.penalties, self.formula.factor
         unknown_factor = self.formula.unknown_factor(query)
 
         def promise(item: Indexed) -> tuple[float, int]:
             entity_miss, other_speaker = penalties(query, item.doc)
-            return (-phrasings(item)[0][0] * factor(entity_miss, other_speaker, unknown_factor), item.seq)
+            return (-best(item) * factor(entity_miss, other_speaker, unknown_factor), item.seq)
 
         ranked = sorted(tied, key=promise)
         return ranked[:need]
