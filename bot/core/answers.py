@@ -23,6 +23,7 @@ from bot.core.retrieval import DEFAULT_WEIGHTS, Match, QueryAnalysis, RetrievalE
 from bot.core.text import normalize_query
 from bot.core.understanding import Part, understand
 from bot.core.understanding.focus import MISSING, focus_of
+from bot.core.understanding.question import with_default_subject
 
 NOT_KNOWN = "I don't know that from the article."
 #: Facets whose object the question names: "How many *tanks*" is about tanks.
@@ -148,9 +149,12 @@ class AnswerService:
     def _answer_leaning(self, question: str, part: Part, scope: Scope) -> Answer:
         """A question that points back is answered with what it points to, alone, or both ways
         in the order the part says (see `Part`); the first answer that answers wins."""
-        if not part.context or part.leans:
+        if part.leans:
             return self._answer_part(question, part, scope)
-        tries = [part, Part(part.question)] if part.context_first else [Part(part.question), part]
+        alone = Part(with_default_subject(part.question))
+        if not part.context:
+            return self._answer_part(question, alone, scope)
+        tries = [part, alone] if part.context_first else [alone, part]
         first = self._answer_part(question, tries[0], scope)
         return first if first.answered else self._answer_part(question, tries[1], scope)
 

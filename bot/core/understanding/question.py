@@ -203,6 +203,22 @@ def _cannot_stand_alone(question: str) -> bool:
     return _topic_words(question) <= CONTEXT_MAX_WORDS and _points_back(question)
 
 
+#: What "it" means in a question that names nothing else: this bot's one event.
+DEFAULT_SUBJECT: Final = "the meeting"
+_IT = re.compile(r"\bit\b", re.IGNORECASE)
+
+
+def with_default_subject(question: str) -> str:
+    """ "where was it held?" -> "where was the meeting held?" when "it" is all the question
+    points to and it names little else (the bot knows one event)."""
+    words = _words(question)
+    if "it" not in words or any(w in _REFERRING - {"it"} for w in words):
+        return question
+    if _topic_words(question) > CONTEXT_MAX_WORDS:
+        return question
+    return _IT.sub(DEFAULT_SUBJECT, question, count=1)
+
+
 def _leaning(question: str, context: str) -> Part:
     if context and _points_back(question):
         return Part(question, context, _cannot_stand_alone(question))
@@ -259,7 +275,9 @@ def split_parts(part: Part) -> list[Part]:
     if part.context:
         return [Part(p, part.context, part.leans) for p in pieces[:MAX_PARTS]]
     first, *later = pieces[:MAX_PARTS]
-    # A later part may point back to the first ("... and what will they talk about?").
+    # A later part may point back to the first ("... and what will they talk about?"), unless
+    # its "it" is simply the meeting ("who went and where was it held?").
+    later = [with_default_subject(p) for p in later]
     return [Part(first)] + [
         Part(p, first, _topic_words(p) <= SIBLING_MAX_WORDS, context_first=False)
         if _points_back(p)

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.understanding import MAX_PARTS, understand
-from bot.core.understanding.question import Part, find_questions, sentences, split_parts
+from bot.core.understanding.question import Part, find_questions, sentences, split_parts, with_default_subject
 
 
 def _questions(message: str) -> list[str]:
@@ -41,7 +41,7 @@ def test_finds_the_question_in_a_message(message: str, asked: list[str]) -> None
 @pytest.mark.parametrize(
     ("message", "parts"),
     [
-        ("who went and where was it held?", ["who went", "where was it held?"]),
+        ("who went and where was it held?", ["who went", "where was the meeting held?"]),
         ("When and where was the meeting?", ["when was the meeting?", "where was the meeting?"]),
         (
             "Who attended the meeting? And what did they condemn?",
@@ -53,7 +53,7 @@ def test_finds_the_question_in_a_message(message: str, asked: list[str]) -> None
         ),
         (
             "Who represented Japan, and in which city was it held?",
-            ["Who represented Japan", "in which city was it held?"],
+            ["Who represented Japan", "in which city was the meeting held?"],
         ),
         ("Where is it, and roughly how many will come?", ["Where is it", "how many will come?"]),
         ("Did they discuss China and Russia?", ["Did they discuss China and Russia?"]),
@@ -81,8 +81,8 @@ def test_a_later_part_that_points_back_leans_on_the_first() -> None:
     assert first == Part("How many ministers will gather")
     assert second.context == first.question and second.leans
     # A sibling with words of its own is read alone first, the sibling as a fallback.
-    _, city = split_parts(Part("Who represented Japan, and in which city was it held?"))
-    assert city.context and not city.leans and not city.context_first
+    _, budget = split_parts(Part("Who represented Japan, and what did they say about China?"))
+    assert budget.context and not budget.leans and not budget.context_first
 
 
 def test_abbreviation_dots_do_not_end_a_sentence() -> None:
@@ -109,3 +109,22 @@ def test_understanding_any_text_yields_at_most_max_parts(text: str) -> None:
 def test_question_shaped_noise_never_breaks_splitting(words: list[str]) -> None:
     parts = understand(" ".join(words)).parts
     assert 1 <= len(parts) <= MAX_PARTS
+
+
+def test_a_bare_it_is_the_meeting() -> None:
+    assert with_default_subject("where was it held?") == "where was the meeting held?"
+    # Not when "it" has something else to point to, or the question says enough by itself.
+    assert with_default_subject("what did they call it?") == "what did they call it?"
+    assert with_default_subject("Is it true that Japan holds the G7 presidency?") == (
+        "Is it true that Japan holds the G7 presidency?"
+    )
+    assert [p.question for p in understand("Who went and where was it held?").parts] == [
+        "Who went",
+        "where was the meeting held?",
+    ]
+
+
+@given(st.text(max_size=200))
+def test_the_default_subject_only_replaces_it(text: str) -> None:
+    replaced = with_default_subject(text)
+    assert replaced == text or replaced.replace("the meeting", "it", 1).lower() == text.lower()
