@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from bot.core.documents import Document
 from bot.core.entities import EntityLexicon
@@ -74,8 +74,29 @@ class Asked:
     unsupported: frozenset[str] = frozenset()
 
 
-def _text_of(doc: Document) -> str:
-    return normalize_query(" ".join([*doc.questions, doc.body]))
+class _Read(NamedTuple):
+    """A document's words as the checks compare them: its normalised text and its stems."""
+
+    text: str
+    stems: frozenset[str]
+
+
+#: Documents read so far, by identity (an edited entry is a new document); bounded, and checked
+#: against the document itself since an id can be reused once a document is gone.
+_READ: dict[int, tuple[Document, _Read]] = {}
+_READ_MAX: Final = 4096
+
+
+def _read(doc: Document) -> _Read:
+    cached = _READ.get(id(doc))
+    if cached is not None and cached[0] is doc:
+        return cached[1]
+    text = normalize_query(" ".join([*doc.questions, doc.body]))
+    read = _Read(text, frozenset(stem(w) for w in text.split()))
+    if len(_READ) >= _READ_MAX:
+        _READ.clear()
+    _READ[id(doc)] = (doc, read)
+    return read
 
 
 def _kind(lexicon: EntityLexicon, entity_id: str) -> str | None:
@@ -116,10 +137,9 @@ def judge(asked: Asked, doc: Document, lexicon: EntityLexicon) -> Verdict:
     if focus.others and doc.kind != "passage":
         # "Who else attended?": an entry names the ones the article names, and no others.
         return Verdict(False, "The article doesn't name anyone or anything else.")
-    text = _text_of(doc)
+    text, stems = _read(doc)
     if focus.qualifiers:
-        words = {stem(w) for w in text.split()}
-        missing = sorted(q for q in focus.qualifiers if stem(q) not in words)
+        missing = sorted(q for q in focus.qualifiers if stem(q) not in stems)
         if missing:
             return Verdict(False, f"The article doesn't say that about the {missing[0]} one.")
         if not _same_occasion(asked.text, text, lexicon):
@@ -230,7 +250,7 @@ def contradicts(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
     # No stated premise: a location, or a word the article never uses, in place of the entry's
     # ("cooperation with North Korea?" against the entry that names China; "aiding Ukraine's
     # agricultural sector?" against the energy sector), when the entry says all the rest.
-    if not _covers_the_rest(asked, _text_of(doc), lexicon):
+    if not _covers_the_rest(asked, _read(doc).stems, lexicon):
         return False
     if asked.unsupported:
         return True
@@ -267,7 +287,7 @@ def _about_the_subject(asked: Asked, doc: Document, lexicon: EntityLexicon) -> b
     ]
     if not words:
         return True
-    stems = {stem(w) for w in _text_of(doc).split()}
+    stems = _read(doc).stems
     return sum(stem(w) in stems for w in words) >= SUBJECT_COVERAGE * len(words)
 
 
@@ -284,14 +304,13 @@ def _entity_words(asked: Asked, lexicon: EntityLexicon) -> set[str]:
 def says_the_rest(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
     """Whether the entry says all of the question but its premise, its named entities and the
     words the article never uses: then it speaks to what was asked, and can answer or correct."""
-    return _covers_the_rest(asked, _text_of(doc), lexicon)
+    return _covers_the_rest(asked, _read(doc).stems, lexicon)
 
 
-def _covers_the_rest(asked: Asked, doc_text: str, lexicon: EntityLexicon) -> bool:
+def _covers_the_rest(asked: Asked, stems: frozenset[str], lexicon: EntityLexicon) -> bool:
     """Whether the entry states the rest of the question's proposition (all but the premise)."""
     entity_words = _entity_words(asked, lexicon)
     rest = [w for w in _content_words(asked.text) if w not in entity_words and w not in asked.unsupported]
     if len(rest) < CORRECTION_MIN_WORDS:
         return False
-    stems = {stem(w) for w in doc_text.split()}
     return sum(stem(w) in stems for w in rest) >= CORRECTION_COVERAGE * len(rest)
