@@ -279,8 +279,12 @@ class PhrasingFit:
                 nearest -= 1
             similar = known(lengths[nearest])
             others = base(lengths[nearest]) if similar is None else similar
-            if nearest and (below := base(lengths[nearest - 1])) > others:
-                others = below
+            if nearest:
+                similar = known(lengths[nearest - 1])
+                if similar is None:
+                    similar = base(lengths[nearest - 1])
+                if similar > others:
+                    others = similar
             others = best = others + EPS
             if shared:
                 keys, totals = item.keys, stats.totals

@@ -258,7 +258,7 @@ class RetrievalEngine:
         chosen.extend(self._break_ties(query, tied, RESCORE_LIMIT - len(chosen), fit))
         if dense:
             # Coverage summed in the question's term order, exactly as a full scan would.
-            ranked = [(item, self._coverage(query, item, indexes)) for item in chosen]
+            ranked = list(zip(chosen, self._coverage(query, chosen, indexes), strict=True))
         else:
             ranked = [(item, acc[item]) for item in chosen]  # already summed in that order
         ranked.sort(key=lambda pair: (-pair[1], pair[0].seq))
@@ -317,15 +317,24 @@ class RetrievalEngine:
         return found
 
     @staticmethod
-    def _coverage(query: QueryAnalysis, item: Indexed, indexes: list[ScopeIndex]) -> float:
-        coverage = 0.0
-        for term, weight in query.terms.items():
-            for index in indexes:
-                posting = index.postings.get(term)
-                if posting is not None and (f := posting.get(item)) is not None:
-                    coverage += weight * f
-                    break
-        return coverage
+    def _coverage(query: QueryAnalysis, items: list[Indexed], indexes: list[ScopeIndex]) -> list[float]:
+        """The coverage weight of each of `items`, summed in the question's term order (as a
+        full scan sums it), from the first index that has the document for a term."""
+        postings = [
+            (weight, [posting for index in indexes if (posting := index.postings.get(term)) is not None])
+            for term, weight in query.terms.items()
+        ]
+        out: list[float] = []
+        for item in items:
+            coverage = 0.0
+            for weight, found_in in postings:
+                for posting in found_in:
+                    f = posting.get(item)
+                    if f is not None:
+                        coverage += weight * f
+                        break
+            out.append(coverage)
+        return out
 
     def _break_ties(
         self, query: QueryAnalysis, tied: list[Indexed], need: int, fit: PhrasingFit
@@ -341,15 +350,14 @@ class RetrievalEngine:
         pool = max(TIE_POOL, need)
         if len(tied) > pool:
             tied = heapq.nsmallest(pool, tied, key=lambda item: item.seq)
-        best, penalties, factor = fit.best, self.formula.penalties, self.formula.factor
+        penalties, factor = self.formula.penalties, self.formula.factor
         unknown_factor = self.formula.unknown_factor(query)
-
-        def promise(item: Indexed) -> tuple[float, int]:
-            entity_miss, other_speaker = penalties(query, item.doc)
-            return (-best(item) * factor(entity_miss, other_speaker, unknown_factor), item.seq)
-
-        ranked = sorted(tied, key=promise)
-        return ranked[:need]
+        # (minus how well it could fit, age): ages are distinct, so documents are never compared.
+        promise = [
+            (-best * factor(*penalties(query, item.doc), unknown_factor), item.seq, item)
+            for item, (best, _, _) in zip(tied, fit.figures_of(tied), strict=True)
+        ]
+        return [item for _, _, item in heapq.nsmallest(need, promise)]
 
     # ---- autocomplete ----------------------------------------------------------------------
     def autocomplete(self, text: str, scope: Scope = None, limit: int = 25) -> list[str]:
