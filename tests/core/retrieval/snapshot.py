@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import rapidfuzz
+
 from benchmarks.synthetic import aimed_questions, base_mix, iter_entries, typing_prefixes
 from bot.core.documents import Document, decline_document, entry_document, quote_document
 from bot.core.entities import EntityLexicon
@@ -212,13 +214,21 @@ def load() -> dict[str, Any]:
     return data
 
 
+def versions() -> dict[str, str]:
+    """What the recorded floats depend on besides the engine: Python (`sum` of floats changed
+    in 3.12) and rapidfuzz."""
+    return {"python": f"{sys.version_info[0]}.{sys.version_info[1]}", "rapidfuzz": rapidfuzz.__version__}
+
+
 def _write(path: Path) -> Iterator[str]:
     kb = load_knowledge(PROJECT_ROOT / "knowledge")
     inputs = capture_inputs(kb)
     yield f"{len(inputs['documents'])} documents, {len(inputs['questions'])} questions"
     expected = record(build(inputs, kb))
+    meta = {**versions(), "written_by": "python -m tests.core.retrieval.snapshot"}
     path.write_text(
-        json.dumps({"inputs": inputs, "expected": expected}, ensure_ascii=False, indent=0) + "\n",
+        json.dumps({"meta": meta, "inputs": inputs, "expected": expected}, ensure_ascii=False, indent=0)
+        + "\n",
         encoding="utf-8",
     )
     yield f"written to {path}"

@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.answers import AnswerService
 from bot.core.loader import KnowledgeBase
-from bot.core.retrieval import ScopeIndex, index
+from bot.core.retrieval import IdfTable, PhrasingFit, ScopeIndex, index
 from bot.core.retrieval import search as search_module
 from tests.core.retrieval.helpers import synthetic
 
@@ -64,3 +64,38 @@ def test_a_scope_without_documents_reads_as_an_empty_index(kb: KnowledgeBase) ->
     assert engine.index_of(GUILD).docs == {}
     assert engine.index_of(None).docs, "the curated base is indexed"
     assert [d.key for d in engine.documents(GUILD)] == [d.key for d in engine.documents(None)]
+
+
+def test_phrasing_totals_follow_every_change_to_the_indexes_they_read(kb: KnowledgeBase) -> None:
+    """An IDF table memoises each document's phrasing totals; a change to an index it reads
+    must give a fresh table, or precision would be computed with stale IDF."""
+    service = AnswerService(kb)
+    engine = service.engine
+    question = "Who attended the 2+2 meeting in Washington?"
+
+    def assert_fresh(scope: int | None) -> None:
+        table = engine._idf_table(scope)
+        fresh = IdfTable(
+            [engine.index_of(GUILD), engine.index_of(None)] if scope else [engine.index_of(None)]
+        )
+        query = engine.analyze(question, scope)
+        fit = PhrasingFit(query, table, engine.formula)
+        for scope_index in ([engine.index_of(scope)] if scope else []) + [engine.index_of(None)]:
+            for item in scope_index.docs.values():
+                fit.figures(item)
+                assert table.phrasing_idf(item) == fresh.phrasing_idf(item), item.doc.key
+
+    engine.search(question, GUILD)  # fills the server's table
+    engine.search(question)  # and the base's
+    for item in synthetic(kb, 30):
+        service.upsert_entry(GUILD, item.entry)
+    assert_fresh(GUILD)
+    assert_fresh(None)
+    first = next(iter(kb.entries))
+    service.upsert_entry(
+        None, first.model_copy(update={"questions": [*first.questions, "Who went to Washington?"]})
+    )
+    assert_fresh(GUILD)
+    assert_fresh(None)
+    service.remove_entry(GUILD, "syn-00003")
+    assert_fresh(GUILD)

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.core.answers import AnswerService
+from bot.core.entities import MIN_FUZZY_CHARS, EntityLexicon, Mention
 from bot.core.retrieval import asks_for_words
+from bot.core.text import QUESTION_WORDS, STOP_WORDS, cased_tokens
 
 
 def test_typos_are_tolerated(service: AnswerService) -> None:
@@ -57,3 +64,66 @@ def test_asks_for_words_recognises_speech_verbs() -> None:
     assert asks_for_words("What did Blinken say about Putin?")
     assert asks_for_words("any quotes from Austin")
     assert not asks_for_words("Who attended the meeting?")
+
+
+# ---- entity recognition: the n-gram shortcut changes nothing ---------------------------------
+def plain_recognize(lexicon: EntityLexicon, cased: Sequence[str], vocabulary: set[str]) -> list[Mention]:
+    """Every n-gram, longest first, tested as written before the shortcut (which skips n-grams
+    that can be neither an alias nor a typo of one without joining them)."""
+    lower = [t.lower() for t in cased]
+    taken = [False] * len(lower)
+    mentions: list[Mention] = []
+    for n in range(min(lexicon._max_n, len(lower)), 0, -1):
+        keys = lexicon._by_len.get(n)
+        if not keys:
+            continue
+        for i in range(len(lower) - n + 1):
+            end = i + n
+            if True in taken[i:end]:
+                continue
+            gram = " ".join(lower[i:end])
+            found = lexicon._exact(gram, cased[i:end]) if gram in lexicon._aliases else None
+            if found is None:
+                words = lower[i:end]
+                if words[0] in STOP_WORDS or words[-1] in STOP_WORDS:
+                    continue
+                if any(w in QUESTION_WORDS for w in words) or all(w in vocabulary for w in words):
+                    continue
+                if sum(len(w) for w in words) < MIN_FUZZY_CHARS:
+                    continue
+                found = lexicon._fuzzy(gram, keys)
+                if found is None:
+                    continue
+            entity_id, score = found
+            taken[i:end] = [True] * n
+            mentions.append(Mention(entity_id, i, end, score, lexicon.entities[entity_id].in_source))
+    return sorted(mentions, key=lambda m: m.start)
+
+
+def test_recognition_equals_the_plain_n_gram_scan_on_real_text(service: AnswerService) -> None:
+    lexicon = service.lexicon
+    texts = [q for doc in service.engine.documents(None) for q in doc.questions]
+    texts += [doc.body for doc in service.engine.documents(None)]
+    vocabulary = set(service.engine.index_of(None).vocab)
+    for text in texts:
+        cased = cased_tokens(text)
+        for known in (set(), vocabulary):
+            assert lexicon._recognize(cased, known) == plain_recognize(lexicon, cased, known), text
+
+
+WORDS = ["secretary", "of", "state", "blinken", "blinkn", "hayashi", "japan", "US", "us", "the",
+         "who", "foreign", "minister", "united", "states", "nato", "ukrane", "said", "G7", "hiroshima",
+         "prime", "kishida", "austin", "lloyd", "defense", "and", "what", "zzz"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(WORDS), max_size=14),
+    st.sets(st.sampled_from([w.lower() for w in WORDS])),
+)
+def test_recognition_equals_the_plain_n_gram_scan(
+    service: AnswerService, words: list[str], known: set[str]
+) -> None:
+    lexicon = service.lexicon
+    cased = tuple(words)
+    assert lexicon._recognize(cased, known) == plain_recognize(lexicon, cased, known)

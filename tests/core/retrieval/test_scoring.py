@@ -76,6 +76,39 @@ QUESTIONS = [
 ]
 
 
+def plain_precision(query_idf: dict[str, float], terms: list[str], total: float) -> float:
+    """Precision as written once: the question's share of the phrasing's IDF, summed over the
+    phrasing's terms in sorted order."""
+    return sum(query_idf[t] for t in terms if t in query_idf) / total if total else 0.0
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_the_best_bound_is_the_highest_phrasing_bound_to_the_last_bit(
+    service: AnswerService, question: str
+) -> None:
+    """Re-scoring orders and skips documents by `figures` without computing each phrasing's
+    bound: it must be exactly the highest of them, and precision exactly the plain sum."""
+    engine = service.engine
+    base = engine.index_of(None)
+    query = engine.analyze(question)
+    table = IdfTable([base])
+    fit = PhrasingFit(query, table, engine.formula)
+    query_idf = {t: table.get(t, 1.0) for t in query.terms}
+    for item in base.docs.values():
+        best, others, shared = fit.figures(item)
+        phrasings = fit.phrasings(item)
+        assert best == phrasings[0][0], item.doc.key
+        assert others >= max((b for b, at, _ in phrasings if at not in shared), default=-1.0)
+        for at in range(len(item.keys)):
+            terms = sorted(t for t, mask in item.term_phrasings.items() if mask >> at & 1)
+            total = sum(table.get(t, 1.0) for t in terms)
+            assert table.phrasing_idf(item).totals[at] == total
+            if at in shared:
+                assert shared[at] == plain_precision(query_idf, terms, total), (item.doc.key, at)
+            else:
+                assert not set(terms) & set(query.terms)
+
+
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_phrasing_bounds_are_never_below_the_fit(service: AnswerService, question: str) -> None:
     """Re-scoring skips a phrasing whose bound is beaten: every bound must hold its real fit."""
