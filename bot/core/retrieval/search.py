@@ -245,11 +245,15 @@ class RetrievalEngine:
                     if field_weight is not None:
                         acc[item] += common.weight * field_weight
             classes = self._dense_classes(dense, big, acc)
-        counted = [(v, 1) for v in heapq.nlargest(RESCORE_LIMIT, acc.values())]
-        counted.extend((value, bits.bit_count()) for value, bits in classes)
-        theta = _kth_value(counted, RESCORE_LIMIT)
-        chosen = [item for item, v in acc.items() if v > theta]
-        tied = [item for item, v in acc.items() if v == theta]
+        if not classes and len(acc) <= RESCORE_LIMIT:
+            # Fewer documents than places (a small base): every one is re-scored, none is tied.
+            theta, chosen, tied = -math.inf, list(acc), []
+        else:
+            counted = [(v, 1) for v in heapq.nlargest(RESCORE_LIMIT, acc.values())]
+            counted.extend((value, bits.bit_count()) for value, bits in classes)
+            theta = _kth_value(counted, RESCORE_LIMIT)
+            chosen = [item for item, v in acc.items() if v > theta]
+            tied = [item for item, v in acc.items() if v == theta]
         for value, bits in classes:
             if value > theta:
                 chosen.extend(big.oldest(bits, bits.bit_count()))
