@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,15 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: The curated base shipped with the package (bot/knowledge links to the checkout's knowledge/).
+PACKAGED_KNOWLEDGE = Path(str(resources.files("bot").joinpath("knowledge"))).resolve()
+
+
+def default_database() -> Path:
+    """The SQLite file when BOT_DATABASE is not set: the user's data directory (XDG), never a
+    path relative to wherever the command happens to run."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "meeting-bot" / "bot.sqlite3"
 
 
 class Settings(BaseSettings):
@@ -31,8 +42,8 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = Field(
         default=None, validation_alias=AliasChoices("DEV_GUILD_ID", "BOT_DEV_GUILD_ID")
     )
-    database: Path = Field(default=Path("data/bot.sqlite3"), description="SQLite file path")
-    knowledge_dir: Path = Field(default=PROJECT_ROOT / "knowledge")
+    database: Path = Field(default_factory=default_database, description="SQLite file path")
+    knowledge_dir: Path = Field(default=PACKAGED_KNOWLEDGE)
     log_level: str = Field(default="INFO")
 
     # Matching thresholds (0..1): answer at or above `answer_threshold`, else abstain. Unset, the

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import PROJECT_ROOT, Settings, default_database
 
 
 def test_env_example_copied_as_is_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -13,7 +13,10 @@ def test_env_example_copied_as_is_is_valid(monkeypatch: pytest.MonkeyPatch) -> N
     settings = Settings(_env_file=PROJECT_ROOT / ".env.example")  # type: ignore[call-arg]
     assert settings.discord_token is None
     assert settings.dev_guild_id is None
-    assert settings.answer_threshold == 0.5
+    # Copied as is, .env.example keeps the fitted threshold and the per-user data directory.
+    assert settings.answer_threshold is None
+    assert "answer_threshold" not in settings.answer_options()
+    assert settings.database == default_database()
 
 
 def test_values_from_env_file_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

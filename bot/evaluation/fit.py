@@ -25,7 +25,7 @@ from bot.core.answers import AnswerService
 from bot.core.loader import KnowledgeBase, load_knowledge
 from bot.core.retrieval import DEFAULT_WEIGHTS, Weights
 from bot.evaluation.scoring import EvalQuestion, Report, evaluate, load_questions
-from bot.settings import PROJECT_ROOT
+from bot.settings import PACKAGED_KNOWLEDGE, PROJECT_ROOT
 
 EVAL_DIR = PROJECT_ROOT / "tests" / "data" / "eval"
 #: A wrong fact costs this many declines: "the article doesn't say" beats a wrong answer.
@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dev", type=Path, default=EVAL_DIR / "dev.jsonl")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
-    kb = load_knowledge(PROJECT_ROOT / "knowledge")
+    kb = load_knowledge(PACKAGED_KNOWLEDGE)
     train = load_questions(args.train)
     started = time.perf_counter()
     fitted = fit(kb, train, DEFAULT_WEIGHTS, args.rounds)
