@@ -5,17 +5,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    BOT_KNOWLEDGE_DIR=/app/knowledge \
     BOT_DATABASE=/data/bot.sqlite3
 
 WORKDIR /app
 
-# Dependencies first (from pyproject.toml), so code edits do not reinstall them.
+# The package carries its curated base (bot/knowledge links to knowledge/), so both go in
+# before the install.
 COPY pyproject.toml README.md ./
+COPY knowledge ./knowledge
 COPY bot ./bot
 RUN pip install . && rm -rf build *.egg-info
-
-COPY knowledge ./knowledge
 # Refuse to build an image whose knowledge base does not validate.
 RUN python -m bot kb validate
 
