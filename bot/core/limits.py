@@ -20,3 +20,5 @@ MAX_EXCERPT_CHARS: Final = 1000
 MAX_SPEAKER_CHARS: Final = 100
 #: Size cap for an imported YAML file, in bytes.
 MAX_IMPORT_BYTES: Final = 256 * 1024
+#: Deepest nesting of lists and mappings a YAML file may have (knowledge files need about 5).
+MAX_YAML_DEPTH: Final = 32
