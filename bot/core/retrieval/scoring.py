@@ -174,6 +174,26 @@ _BITS_LIMIT: Final = 1 << 12
 _BITS: Final = tuple(_bits(mask) for mask in range(_BITS_LIMIT))
 
 
+class _Bases(dict[int, float]):
+    """Key length -> the similarity part of the fit bound of a phrasing whose key is that long,
+    for one question: sim_floor + sim_span * (the ratio of the two lengths). A bound adds the
+    precision's part, if any, then EPS, in that order (one expression: the same float every
+    time). Computed on first use (`__missing__`); a hit is a plain dict lookup."""
+
+    __slots__ = ("floor", "key_len", "span")
+
+    def __init__(self, key_len: int, floor: float, span: float) -> None:
+        super().__init__()
+        self.key_len, self.floor, self.span = key_len, floor, span
+
+    def __missing__(self, length: int) -> float:
+        key_len = self.key_len
+        both = key_len + length
+        ratio = 1.0 - abs(key_len - length) / both if both else 1.0
+        value = self[length] = self.floor + self.span * ratio
+        return value
+
+
 class PhrasingFit:
     """How well one question can fit each phrasing of a document: exact term precision, and
     upper bounds of the fit, per phrasing and per document.
@@ -208,24 +228,11 @@ class PhrasingFit:
         self.idf = idf
         self.floor, self.span = formula.sim_floor, formula.sim_span
         self.precision_weight = formula.precision_weight
-        #: key length -> the similarity part of the bound of a phrasing with a key that long
-        #: (see `base`; read it directly where every call counts).
-        self.bases: dict[int, float] = {}
+        #: key length -> the similarity part of a phrasing's bound (see `_Bases`).
+        self.bases = _Bases(self.key_len, self.floor, self.span)
         # Tie-breaking and rescoring read the same documents: compute each figure once.
         self._figures: dict[Indexed, tuple[float, float, dict[int, float]]] = {}
         self._seen: dict[Indexed, list[tuple[float, int, float]]] = {}
-
-    def base(self, length: int) -> float:
-        """The similarity part of the fit bound of a phrasing whose key has `length` characters:
-        sim_floor + sim_span * (the ratio of the two lengths). The bound adds the precision's
-        part, if any, then EPS, in that order (as one expression: the same float every time)."""
-        value = self.bases.get(length)
-        if value is None:
-            key_len = self.key_len
-            both = key_len + length
-            ratio = 1.0 - abs(key_len - length) / both if both else 1.0
-            value = self.bases[length] = self.floor + self.span * ratio
-        return value
 
     def figures(self, item: Indexed) -> tuple[float, float, dict[int, float]]:
         """(best bound, others' bound, shared) of `item`'s phrasings:
@@ -250,7 +257,7 @@ class PhrasingFit:
         memo = self._figures
         terms, weights = tuple(self.query_idf), tuple(self.query_idf.values())
         key_len, precision_weight = self.key_len, self.precision_weight
-        base, known = self.base, self.bases.get
+        bases = self.bases
         table = self.idf
         stats_of = table.phrasings.get
         out: list[tuple[float, float, dict[int, float]]] = []
@@ -277,14 +284,9 @@ class PhrasingFit:
             nearest = bisect_left(lengths, key_len)
             if nearest == len(lengths):
                 nearest -= 1
-            similar = known(lengths[nearest])
-            others = base(lengths[nearest]) if similar is None else similar
-            if nearest:
-                similar = known(lengths[nearest - 1])
-                if similar is None:
-                    similar = base(lengths[nearest - 1])
-                if similar > others:
-                    others = similar
+            others = bases[lengths[nearest]]
+            if nearest and (below := bases[lengths[nearest - 1]]) > others:
+                others = below
             others = best = others + EPS
             if shared:
                 keys, totals = item.keys, stats.totals
@@ -293,11 +295,7 @@ class PhrasingFit:
                     # As `sum` adds them up (0 + a = a): the same float for one term or many.
                     precision = (parts if type(parts) is float else sum(parts)) / total if total else 0.0
                     shared[at] = precision
-                    length = len(keys[at])
-                    similar = known(length)
-                    if similar is None:
-                        similar = base(length)
-                    bound = similar + precision_weight * precision + EPS
+                    bound = bases[len(keys[at])] + precision_weight * precision + EPS
                     if bound > best:
                         best = bound
             found = memo[item] = (best, others, shared)
@@ -308,9 +306,9 @@ class PhrasingFit:
         """(fit bound, position, precision) of each phrasing of `item` that shares a term with
         the question, highest bound first."""
         shared = self.figures(item)[2]
-        base, keys, precision_weight = self.base, item.keys, self.precision_weight
+        bases, keys, precision_weight = self.bases, item.keys, self.precision_weight
         out = [
-            (base(len(keys[at])) + precision_weight * precision + EPS, at, precision)
+            (bases[len(keys[at])] + precision_weight * precision + EPS, at, precision)
             for at, precision in shared.items()
         ]
         out.sort(reverse=True)
@@ -326,10 +324,10 @@ class PhrasingFit:
         out = self._seen.get(item)
         if out is None:
             shared = self.figures(item)[2]
-            base = self.base
+            bases = self.bases
             out = self._seen[item] = [
                 *self.sharing(item),
-                *((base(len(key)) + EPS, at, 0.0) for at, key in enumerate(item.keys) if at not in shared),
+                *((bases[len(key)] + EPS, at, 0.0) for at, key in enumerate(item.keys) if at not in shared),
             ]
             out.sort(reverse=True)
         return out
@@ -367,7 +365,7 @@ def rescore(
     # the exhaustive ranking, which calls `Formula.fit`, is held against this one in the tests).
     set_share, ratio_share = formula.set_share, formula.ratio_share
     sim_weight, precision_weight = formula.sim_weight, formula.precision_weight
-    base, known, sharing_of = fit.base, fit.bases.get, fit.sharing
+    bases, sharing_of = fit.bases, fit.sharing
     # (-ceiling, rank, ...): ranks are distinct, so sorting never compares further.
     plans: list[tuple[float, int, Indexed, float, bool, bool, float, float, dict[int, float]]] = []
     every = fit.figures_of([item for item, _ in ranked])
@@ -401,8 +399,7 @@ def rescore(
             for at, phrasing in enumerate(keys):
                 if at in shared:
                     continue
-                similar = known(len(phrasing))
-                bound = (base(len(phrasing)) if similar is None else similar) + EPS
+                bound = bases[len(phrasing)] + EPS
                 if bound < best_fit or bound < floor:
                     continue
                 sim = (
