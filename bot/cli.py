@@ -11,9 +11,9 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from pydantic import ValidationError
 
@@ -52,15 +52,24 @@ def _dump(answer: Answer) -> str:
     return json.dumps(answer.contract(), ensure_ascii=False)
 
 
+def _lines(stream: TextIO) -> Iterator[str]:
+    """The lines of `stream`; bytes that are not UTF-8 become U+FFFD instead of ending the batch."""
+    raw: BinaryIO | None = getattr(stream, "buffer", None)
+    if raw is None:
+        yield from stream
+        return
+    for line in raw:
+        yield line.decode("utf-8", "replace")
+
+
 async def _ask(settings: Settings, args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     from bot.core.assistant import Assistant
 
     assistant = await Assistant.start(settings)
     try:
         if args.jsonl:
-            for line in stdin:
-                question = line.rstrip("\n")
-                result = await assistant.ask(question, args.guild)
+            for line in _lines(stdin):
+                result = await assistant.ask(line.rstrip("\r\n"), args.guild)
                 stdout.write(_dump(result.answer) + "\n")
                 stdout.flush()
             return EXIT_OK
@@ -234,14 +243,14 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument(
         "--jsonl", action="store_true", help="read one question per stdin line, write JSON lines"
     )
-    ask.add_argument("--guild", type=int, default=None, help="also use this server's entries")
+    ask.add_argument("--guild", type=_guild_id, default=None, help="also use this server's entries")
 
     console = sub.add_parser("console", help="interactive local chat")
-    console.add_argument("--guild", type=int, default=None, help="also use this server's entries")
+    console.add_argument("--guild", type=_guild_id, default=None, help="also use this server's entries")
 
     sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
     sync = sub.add_parser("sync", help="sync slash commands with Discord now")
-    sync.add_argument("--guild", type=int, default=None, help="sync to this server only (instant)")
+    sync.add_argument("--guild", type=_guild_id, default=None, help="sync to this server only (instant)")
 
     ev = sub.add_parser(
         "eval",

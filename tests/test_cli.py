@@ -128,3 +128,52 @@ def test_the_ask_path_does_not_import_discord(tmp_path: Path) -> None:
     )
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip().splitlines()[-1] == "False"
+
+
+# ---- undecodable input (issue 11, item 7) ----------------------------------------------------
+
+
+def run_bytes(
+    tmp_path: Path, *args: str | bytes, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """`python -m bot ARGS` with raw bytes in argv and stdin, as a shell passes them."""
+    env = {
+        **os.environ,
+        "BOT_DATABASE": str(tmp_path / "db.sqlite3"),
+        "PYTHONPATH": str(KNOWLEDGE.parent),
+        "PYTHONIOENCODING": "utf-8",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def test_ask_with_undecodable_bytes_answers_and_logs(tmp_path: Path) -> None:
+    result = run_bytes(tmp_path, "ask", "--json", b"who attended the meeting \xff")
+    assert result.returncode == 0, result.stderr.decode()
+    answer = json.loads(result.stdout)
+    assert answer["answered"] and answer["question"] == "who attended the meeting \ufffd"
+    assert result.stderr == b""
+
+
+def test_jsonl_keeps_going_after_an_undecodable_line(tmp_path: Path) -> None:
+    lines = b"who attended \xff\xfe\n\xed\xa0\x80 lone surrogate bytes\nwhere was the meeting held?\n"
+    result = run_bytes(tmp_path, "ask", "--jsonl", stdin=lines)
+    assert result.returncode == 0, result.stderr.decode()
+    answers = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
+    assert len(answers) == 3
+    assert answers[0]["question"].startswith("who attended \ufffd")
+    assert answers[2]["answered"] and "Washington" in answers[2]["answer"]
+    assert b"Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["ask", "console"])
+def test_guild_zero_is_a_usage_error_not_a_traceback(tmp_path: Path, command: str) -> None:
+    result = run_cli(tmp_path, command, "--guild", "0", *(["who attended"] if command == "ask" else []))
+    assert result.returncode == 2
+    assert "not a server id" in result.stderr and "Traceback" not in result.stderr

@@ -14,6 +14,7 @@ from bot.core.answers import Answer, AnswerService
 from bot.core.loader import KnowledgeBase, Problem, check_citations, load_knowledge
 from bot.core.models import Entry, Scope
 from bot.core.store import Store, StoreError
+from bot.core.text import valid_unicode
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -78,12 +79,15 @@ class Assistant:
         doc = self.service.document(scope, key)
         if doc is None:
             return None
-        return await self._logged(self.service.render_document(question, doc), scope, channel_id, user_id)
+        answer = self.service.render_document(valid_unicode(question), doc)
+        return await self._logged(answer, scope, channel_id, user_id)
 
     async def ask(
         self, question: str, scope: Scope = None, *, channel_id: int | None = None, user_id: int | None = None
     ) -> AskResult:
-        return await self._logged(self.service.answer(question, scope), scope, channel_id, user_id)
+        # One path for the CLI and Discord: undecodable input is answered, never an apology.
+        answer = self.service.answer(valid_unicode(question), scope)
+        return await self._logged(answer, scope, channel_id, user_id)
 
     async def _logged(
         self, answer: Answer, scope: Scope, channel_id: int | None, user_id: int | None

@@ -198,3 +198,15 @@ def stem(token: str) -> str:
             _STEMS.clear()
         _STEMS[token] = found
     return found
+
+
+def valid_unicode(text: str) -> str:
+    """`text` as valid Unicode: surrogate pairs joined, lone surrogates replaced with U+FFFD.
+
+    Lone surrogates reach the bot from undecodable command-line bytes (Python's
+    surrogateescape) and from JSON escapes such as "\\ud800"; they cannot be encoded as UTF-8,
+    so SQLite, files and Discord would all refuse them.
+    """
+    if text.isascii():
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")

@@ -53,3 +53,16 @@ async def test_a_failing_question_log_does_not_cost_the_answer(tmp_path: Path) -
         assert result.answer.answered and result.question_id is None
     finally:
         await assistant.close()
+
+
+async def test_lone_surrogates_are_answered_and_logged(tmp_path: Path) -> None:
+    """What `python -m bot ask $'...\\xff'` and a JSON "\\ud800" escape from Discord both give."""
+    assistant = await Assistant.start(Settings(database=tmp_path / "db.sqlite3"))
+    try:
+        for question in ("who attended \udcff", "\ud800 where was the meeting held \udfff", "\ud83d\ude00"):
+            result = await assistant.ask(question, GUILD, channel_id=1, user_id=2)
+            assert result.question_id is not None
+            result.answer.question.encode("utf-8")  # valid Unicode from here on
+        assert (await assistant.ask("who attended \udcff", None)).answer.answered
+    finally:
+        await assistant.close()
