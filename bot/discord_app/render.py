@@ -90,7 +90,9 @@ def answer_embed(answer: Answer) -> discord.Embed:
         colour=COLOUR_ANSWER,
     )
     for citation in answer.citations[: MAX_FIELDS - 1]:
-        label = citation.speaker or "From the article"
+        # A moderator types the speaker: it is user text like any other (no markdown, no pings).
+        label = escape_user_text(citation.speaker, MAX_FIELD_NAME // 2) if citation.speaker else ""
+        label = label or "From the article"
         name = truncate(f"{label} \u00b7 {citation.location}" if citation.location else label, MAX_FIELD_NAME)
         embed.add_field(
             name=name, value=blockquote(f"\u201c{citation.excerpt}\u201d", MAX_FIELD_VALUE), inline=False
