@@ -31,7 +31,9 @@ _FINER_PLACE: Final = re.compile(r"\b(?:building|base|room|hotel|street|address|
 #: "held in Tokyo?", "at a base?": a location given as a premise.
 _LOCATING_WORDS: Final = frozenset({"in", "at", "near"})
 #: "in June?", "on a Friday?": a day given as a premise.
-_DAY_PREMISE: Final = re.compile(r"\b(?:in|on|during)\s+(?:a\s+|the\s+)?" + _CALENDAR.pattern)
+_DAY_PREMISE: Final = re.compile(
+    r"\b(?:in|on|during|for)\s+(?:a\s+|the\s+)?" + _CALENDAR.pattern + r"(?:\s+\d{1,2}\b)?"
+)
 #: A yes/no premise is corrected from an entry only when the entry covers this share of the
 #: question's other words, and at least this many of them: "Did they voice concern over Russia's
 #: military cooperation with North Korea?" is about the entry that names China instead; "Did they
@@ -214,7 +216,8 @@ def premise_of(question: str, lexicon: EntityLexicon) -> Premise | None:
     correct it, and the lookup is not pulled toward the premise itself."""
     day = _DAY_PREMISE.search(question.lower())
     if day is not None:
-        return Premise("date", question[: day.start()] + question[day.end() :], day.group(1))
+        value = day.group(0).split(maxsplit=1)[1].removeprefix("a ").removeprefix("the ")
+        return Premise("date", question[: day.start()] + question[day.end() :], value)
     cased = cased_tokens(question)
     mentions = lexicon.recognize_tokens(cased, frozenset())
     for mention in mentions:
@@ -245,8 +248,13 @@ def contradicts(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
         ):
             return False  # the entry states it: the premise holds
         if premise.facet == "date":
-            return bool(_CALENDAR.search(doc.answer.lower()))
+            return bool(_CALENDAR.search(doc.answer.lower()))  # another day or month
         return any(_kind(lexicon, other) in LOCATION_KINDS for other in about)
+    # "Was the Japanese foreign minister Kishida?": the role names one person, the question
+    # another the article never mentions.
+    people = {e for e in asked.named if _kind(lexicon, e) == "person"}
+    if people & asked.unknown and people - asked.unknown and (people - asked.unknown) <= about:
+        return True
     # No stated premise: a location, or a word the article never uses, in place of the entry's
     # ("cooperation with North Korea?" against the entry that names China; "aiding Ukraine's
     # agricultural sector?" against the energy sector), when the entry says all the rest.
@@ -255,15 +263,36 @@ def contradicts(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
     if asked.unsupported:
         return True
     for entity_id in asked.named:
-        kind = _kind(lexicon, entity_id)
-        if kind not in LOCATION_KINDS or entity_id in about:
+        group = _substitution_group(_kind(lexicon, entity_id))
+        if not group or entity_id in about:
             continue
         entity = lexicon.entities[entity_id]
         if any(normalize_query(form) in stated for form in entity.surface_forms() if len(form) > 3):
             continue  # the entry states it too ("in Washington, D.C., in the United States")
-        if any(_kind(lexicon, other) in LOCATION_KINDS for other in about):
-            return True
-    return False
+        if any(_kind(lexicon, other) in group for other in about):
+            return True  # the entry names another of the same kind: Hayashi, not Kishida
+    return _other_number(asked.text, stated)
+
+
+def _substitution_group(kind: str | None) -> frozenset[str]:
+    """The kinds an entity can be mistaken for in a premise: a place for a place, a person for
+    a person, an organisation for an organisation."""
+    if kind in LOCATION_KINDS:
+        return LOCATION_KINDS
+    return frozenset({kind}) if kind in {"person", "organization"} else frozenset()
+
+
+_NUMBER = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|sixty|seventy"
+    r"|eighty|ninety|hundred)\b"
+)
+
+
+def _other_number(question: str, stated: str) -> bool:
+    """ "about 100 defence ministers?" against an entry that says "50 or so"."""
+    asked = set(_NUMBER.findall(question.lower()))
+    given = set(_NUMBER.findall(stated))
+    return bool(asked and given and not asked & given)
 
 
 #: Facets whose value belongs to a subject the entry must speak of ("how long did the meeting last").
@@ -292,13 +321,10 @@ def _about_the_subject(asked: Asked, doc: Document, lexicon: EntityLexicon) -> b
 
 
 def _entity_words(asked: Asked, lexicon: EntityLexicon) -> set[str]:
-    return {
-        w
-        for e in asked.named
-        if (entity := lexicon.get(e)) is not None
-        for form in entity.surface_forms()
-        for w in normalize_query(form).split()
-    }
+    """The words of the question that name its entities (as typed, not every alias: "minister"
+    in "Prime Minister Kishida" is an entity's word, in "the foreign minister" it is not)."""
+    cased = cased_tokens(asked.text)
+    return {t.lower() for m in lexicon.recognize_tokens(cased, frozenset()) for t in cased[m.start : m.end]}
 
 
 def says_the_rest(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:

@@ -111,3 +111,27 @@ def test_preamble_and_chat_noise_do_not_count_against_a_question(
 ) -> None:
     answer = service.answer(question)
     assert answer.answered and answer.entry_id == "meeting-location", answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("The article was published on January 20, 2023, wasn't it?", "January 12"),
+        ("Was the Japanese foreign minister at the meeting Kishida?", "Hayashi"),
+        ("The next Contact Group meeting was going to be in Poland, correct?", "Germany"),
+        ("I think the Hiroshima summit was set for June - is that so?", "May"),
+    ],
+)
+def test_statements_put_up_for_confirmation_are_corrected(
+    service: AnswerService, question: str, fact: str
+) -> None:
+    answer = service.answer(question)
+    assert answer.answered and answer.answer.startswith("No \u2014 "), answer.answer
+    assert fact in answer.answer
+
+
+def test_someone_the_article_never_mentions_is_not_corrected_into_someone_else(
+    service: AnswerService,
+) -> None:
+    answer = service.answer("Did Prime Minister Kishida attend the meeting?")
+    assert not answer.answered and "Kishida" in answer.answer

@@ -225,6 +225,57 @@ def _leaning(question: str, context: str) -> Part:
     return Part(question)
 
 
+# "X, didn't he?", "X, right?", "X - is that so?": a statement put up for confirmation.
+_TAG = re.compile(
+    # A negated tag may follow a plain space ("he was there wasn't he"); any other needs a comma
+    # or a dash, or "Which one was it?" would be a statement ("which one") put up for confirmation.
+    r"(?:(?:[,;\u2013\u2014-]\s*|\s+)"
+    r"(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|should)(?:n'?t| not)\s+"
+    r"(?:it|he|she|they|we|you|that|there|i)"
+    r"|[,;\u2013\u2014-]\s*(?:"
+    r"(?:is|was|are|were|did|does|do)\s+(?:it|he|she|they|that|there)"
+    r"|is that (?:right|so|true|correct|the case)|isn'?t that (?:right|so|true)|am i right"
+    r"|right|correct|yeah|yes|true|ok|okay|eh|innit|or not|or no|or nah|yes or no|true or false"
+    r"))\s*[?!.]*\s*$",
+    re.IGNORECASE,
+)
+# "Is it true that X?", "I seem to recall X", "Correct me if I'm wrong, but X": the same.
+_CHECK_FRAME = re.compile(
+    r"^(?:is it (?:true|correct|right|the case) that|am i right (?:that|in thinking that)|"
+    r"i (?:seem to |kind of |sort of )?(?:recall|remember|think|believe|thought)(?: that)?|"
+    r"i (?:heard|read|was told) that|"
+    r"correct me if i'?m wrong,? (?:but )?|tell me if|confirm(?: for me)? (?:that|whether)|so,?|wait,?)\s+",
+    re.IGNORECASE,
+)
+# "Is that right?" alone: it asks to confirm the sentence before it.
+_CONFIRM = re.compile(
+    r"^(?:(?:is|was|isn'?t|wasn'?t) (?:that|this|it) (?:right|true|correct|so|the case)|right|correct|true"
+    r"|am i right|yes or no)\s*[?!.]*$",
+    re.IGNORECASE,
+)
+#: A statement to confirm is asked as a yes/no question: "did" opens it (a stop word: it changes
+#: nothing the matcher reads, and tells the focus that it is a yes/no question).
+YES_NO_MARK: Final = "did"
+
+
+def confirmation(sentence: str) -> str | None:
+    """The statement a sentence puts up for confirmation, as a yes/no question, or None."""
+    stripped = sentence.strip()
+    tag = _TAG.search(stripped)
+    frame = _CHECK_FRAME.match(stripped)
+    if tag is None and (frame is None or not stripped.endswith("?")):
+        # "I think this matters for my class." is a preamble; "I think they met in Tokyo?" asks.
+        return None
+    statement = stripped[frame.end() if frame else 0 : tag.start() if tag else len(stripped)]
+    statement = statement.strip(" ,;").rstrip("?!. ")
+    if len(_words(statement)) < 2:
+        return None
+    if opens_question(statement):
+        # Already a question ("Where was it held, right?"): only the tag goes.
+        return statement if tag is not None else None
+    return f"{YES_NO_MARK} {statement}?"
+
+
 def find_questions(text: str) -> list[Part]:
     """The questions a message asks, in order, with preamble and request frames removed.
 
@@ -233,7 +284,22 @@ def find_questions(text: str) -> list[Part]:
     """
     found: list[Part] = []
     context = ""
+    confirming = False  # the sentence before put a statement up for confirmation
     for sentence in sentences(text):
+        if _CONFIRM.match(sentence.strip()):
+            # "I think it was in Germany. Is that right?" asks to confirm the sentence before.
+            if context:
+                found.append(Part(confirmation(f"{context}, right?") or context))
+            elif not confirming:
+                found.append(Part(sentence.strip()))
+            context, confirming = "", False
+            continue
+        checked = confirmation(sentence)
+        if checked is not None:
+            found.append(_leaning(checked, context))
+            context, confirming = "", True
+            continue
+        confirming = False
         if not _asks(sentence):
             context = sentence
             continue

@@ -7,7 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.understanding import MAX_PARTS, understand
-from bot.core.understanding.question import Part, find_questions, sentences, split_parts, with_default_subject
+from bot.core.understanding.question import (
+    Part,
+    confirmation,
+    find_questions,
+    sentences,
+    split_parts,
+    with_default_subject,
+)
 
 
 def _questions(message: str) -> list[str]:
@@ -128,3 +135,26 @@ def test_a_bare_it_is_the_meeting() -> None:
 def test_the_default_subject_only_replaces_it(text: str) -> None:
     replaced = with_default_subject(text)
     assert replaced == text or replaced.replace("the meeting", "it", 1).lower() == text.lower()
+
+
+@pytest.mark.parametrize(
+    ("message", "asked"),
+    [
+        (
+            "Hayashi was there as Japan's foreign minister, wasn't he?",
+            "did Hayashi was there as Japan's foreign minister?",
+        ),
+        ("The next meeting is in Poland, correct?", "did The next meeting is in Poland?"),
+        ("Is it true that the summit is in June?", "did the summit is in June?"),
+        ("My friend says they met in Tokyo. Is that true?", "did My friend says they met in Tokyo?"),
+        ("I think it was in Germany. Is that right?", "did it was in Germany?"),
+        ("Where was it held, right?", "Where was it held"),
+    ],
+)
+def test_a_statement_put_up_for_confirmation_is_a_yes_no_question(message: str, asked: str) -> None:
+    assert _questions(message) == [asked]
+    assert confirmation("who attended") is None
+
+
+def test_a_lone_is_that_right_is_kept_as_asked() -> None:
+    assert _questions("Is that right?") == ["Is that right?"]
