@@ -81,7 +81,7 @@ _OPENS = r"(?:who|whom|whose|what|which|when|where|why|how|did|does|do|is|was|we
 _JOINER = re.compile(
     r"(?:\s*[;,]\s*(?:and\s+|also\s+|plus\s+|then\s+)?"
     r"|\s+(?:and|also|plus|as well as|&|then|and then|and also)\s+)"
-    r"(?=(?:(?:in|on|at|for|from|to|by|with|of|roughly|approximately|about|exactly|also|then|so)\s+)?"
+    r"(?=(?:(?:in|on|at|for|from|to|by|with|of|since|until|roughly|approximately|about|exactly|also|then|so)\s+)?"
     + _OPENS
     + ")",
     re.IGNORECASE,
@@ -208,11 +208,24 @@ DEFAULT_SUBJECT: Final = "the meeting"
 _IT = re.compile(r"\bit\b", re.IGNORECASE)
 
 
+#: Questions whose "it" can only be an event: where or when it was held, happened, took place.
+_EVENT_QUESTION = re.compile(
+    r"\b(?:where|when|(?:what|which) (?:day|date|time|city|country|place))\b.*\bit\b"
+    r".*\b(?:held|happen|happened|take place|took place"
+    r"|hosted|start|started|end|ended)\b",
+    re.IGNORECASE,
+)
+
+
 def with_default_subject(question: str) -> str:
-    """ "where was it held?" -> "where was the meeting held?" when "it" is all the question
-    points to and it names little else (the bot knows one event)."""
+    """ "where was it held?" -> "where was the meeting held?": an event's "it", in a question
+    that names nothing else, is the meeting (the bot knows one event)."""
     words = _words(question)
-    if "it" not in words or any(w in _REFERRING - {"it"} for w in words):
+    if (
+        "it" not in words
+        or any(w in _REFERRING - {"it"} for w in words)
+        or not _EVENT_QUESTION.search(question)
+    ):
         return question
     if _topic_words(question) > CONTEXT_MAX_WORDS:
         return question
