@@ -33,7 +33,7 @@ from bot.core.limits import (
     MAX_PHRASINGS,
     MAX_SPEAKER_CHARS,
 )
-from bot.core.loader import Problem, check_citations, parse_items
+from bot.core.loader import Problem, check_citations, excerpt_too_short, list_limit_problems, parse_items
 from bot.core.models import Citation, Entry, EntryDraft, Scope, slugify
 from bot.core.sources import Passage
 from bot.core.store import (
@@ -476,6 +476,10 @@ class CurationService:
                 problems.append(message)
                 continue
             source_id, location = found
+            short = excerpt_too_short(self.kb.texts[source_id], text)
+            if short is not None:
+                problems.append(f"Excerpt {n} {short}.")
+                continue
             who = speaker if speaker is not None else kept_speakers.get(text)
             citations.append(Citation(source=source_id, excerpt=text, speaker=who, location=location))
         if problems:
@@ -685,7 +689,7 @@ class CurationService:
             excerpts = [c.excerpt for c in entry.citations]
             for message in limit_problems(
                 entry.questions, entry.answer, excerpts, (c.speaker for c in entry.citations)
-            ):
+            ) + list_limit_problems(entry.tags, entry.entities):
                 problems.append(f"{label}: {message}")
             cit_problems: list[Problem] = []
             citations = check_citations(

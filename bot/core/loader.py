@@ -12,6 +12,7 @@ with all of them, each naming the file, the entry and the offending text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +20,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from bot.core.limits import MAX_ENTITY_LINKS, MAX_TAG_CHARS, MAX_TAGS, MIN_EXCERPT_WORDS
 from bot.core.models import Citation, Decline, Entity, Entry, Quote, Source
 from bot.core.sources import SourceText
-from bot.core.text import normalize_query
+from bot.core.text import normalize_query, normalize_verbatim
 from bot.core.understanding.focus import FACETS
 from bot.core.yamlsafe import YamlError, load_yaml
 
@@ -152,6 +154,23 @@ def load_sources(root: Path, problems: list[Problem]) -> dict[str, Source]:
     return sources
 
 
+_WORD = re.compile(r"\w+")
+
+
+def excerpt_too_short(text: SourceText, excerpt: str) -> str | None:
+    """Why a verbatim `excerpt` still proves nothing (too few words, or cut inside a word), or
+    None. The sentence names the minimum, so whoever wrote the excerpt knows what to quote."""
+    words = len(_WORD.findall(normalize_verbatim(excerpt)))
+    if words < MIN_EXCERPT_WORDS:
+        return (
+            f"is too short to show where the answer comes from ({words} word{'s' if words != 1 else ''}); "
+            f"quote at least {MIN_EXCERPT_WORDS} whole words of the source"
+        )
+    if not text.whole_words(excerpt):
+        return "starts or ends in the middle of a word of the source; quote whole words"
+    return None
+
+
 def locate_in_source(
     texts: Mapping[str, SourceText],
     source: str,
@@ -160,8 +179,13 @@ def locate_in_source(
     file: str,
     item: str,
     problems: list[Problem],
+    *,
+    whole_words: bool = True,
 ) -> str | None:
-    """Where `excerpt` stands in `source`, or None with a Problem saying why not."""
+    """Where `excerpt` stands in `source`, or None with a Problem saying why not.
+
+    `whole_words`: also require `MIN_EXCERPT_WORDS` whole words (new content always; only
+    content stored before that rule existed is checked without it)."""
     text = texts.get(source)
     if text is None:
         problems.append(Problem(file, item, f"unknown source id {source!r}"))
@@ -169,6 +193,11 @@ def locate_in_source(
     location = text.locate(excerpt)
     if location is None:
         problems.append(Problem(file, item, f"{what} is not verbatim in source {source!r}: {excerpt!r}"))
+        return None
+    short = excerpt_too_short(text, excerpt) if whole_words else None
+    if short is not None:
+        problems.append(Problem(file, item, f"{what} {excerpt!r} {short}"))
+        return None
     return location
 
 
@@ -178,14 +207,33 @@ def check_citations(
     file: str,
     item: str,
     problems: list[Problem],
+    *,
+    whole_words: bool = True,
 ) -> list[Citation]:
-    """Citations with `location` filled in; a Problem for each unknown source or non-verbatim excerpt."""
+    """Citations with `location` filled in; a Problem for each unknown source, non-verbatim
+    excerpt or (with `whole_words`) excerpt too short to prove anything."""
     located: list[Citation] = []
     for cit in citations:
-        location = locate_in_source(texts, cit.source, cit.excerpt, "excerpt", file, item, problems)
+        location = locate_in_source(
+            texts, cit.source, cit.excerpt, "excerpt", file, item, problems, whole_words=whole_words
+        )
         if location is not None:
             located.append(cit.model_copy(update={"location": location}))
     return located
+
+
+def list_limit_problems(tags: Iterable[str], entities: Iterable[str]) -> list[str]:
+    """Every limit an entry's tags and linked entity ids break, each message stating the limit."""
+    tag_list, entity_list = list(tags), list(entities)
+    problems: list[str] = []
+    if len(tag_list) > MAX_TAGS:
+        problems.append(f"There are {len(tag_list):,} tags; the limit is {MAX_TAGS}.")
+    longest = max((len(t) for t in tag_list), default=0)
+    if longest > MAX_TAG_CHARS:
+        problems.append(f"A tag is {longest:,} characters; the limit is {MAX_TAG_CHARS}.")
+    if len(entity_list) > MAX_ENTITY_LINKS:
+        problems.append(f"There are {len(entity_list):,} linked entities; the limit is {MAX_ENTITY_LINKS}.")
+    return problems
 
 
 def _check_unique(
@@ -263,6 +311,7 @@ def _load_entries(
                 problems.append(
                     Problem(rel, item, "'approximate:' lists a kind of fact that 'answers:' does not")
                 )
+            problems.extend(Problem(rel, item, p) for p in list_limit_problems(entry.tags, entry.entities))
             n_before = len(problems)
             located = check_citations(entry.citations, texts, rel, item, problems)
             if len(problems) == n_before:

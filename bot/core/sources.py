@@ -57,6 +57,24 @@ class SourceText:
             return self.labels[first]
         return f"{self.labels[first]}–{self.labels[last]}"
 
+    def whole_words(self, excerpt: str) -> bool:
+        """Whether `excerpt` stands in the source as whole words somewhere (it neither starts nor
+        ends inside a word of the source): "ttended by" is verbatim, but proves nothing."""
+        needle = normalize_verbatim(excerpt)
+        if not needle:
+            return False
+        at = self._joined.find(needle)
+        while at >= 0:
+            end = at + len(needle)
+            starts_clean = at == 0 or not (needle[0].isalnum() and self._joined[at - 1].isalnum())
+            ends_clean = end == len(self._joined) or not (
+                needle[-1].isalnum() and self._joined[end].isalnum()
+            )
+            if starts_clean and ends_clean:
+                return True
+            at = self._joined.find(needle, at + 1)
+        return False
+
     def closest_passage(self, excerpt: str) -> Passage:
         """The stretch of the source most like `excerpt`, to show a moderator what to paste."""
         needle = normalize_verbatim(excerpt)

@@ -643,3 +643,41 @@ def test_describe_change_notes_a_speaker_change() -> None:
         update={"citations": [c.model_copy(update={"speaker": "Blinken"}) for c in before.citations]}
     )
     assert describe_change(before, after).endswith("; speaker changed")
+
+
+# ---- issue 11, items 9 and 10 -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("excerpt", ["e", ",", "Blinken", "ttended by U.S. Secretary"])
+def test_a_draft_excerpt_must_be_a_few_whole_words(curation: CurationService, excerpt: str) -> None:
+    [problem] = problems_of(curation, motto_draft(excerpts=[excerpt]))
+    assert problem.startswith("Excerpt 1 ")
+    assert "whole words" in problem
+
+
+async def test_an_import_with_20000_tags_is_refused_and_stores_nothing(curation: CurationService) -> None:
+    doc = {
+        "id": "tagged",
+        "questions": [MOTTO_Q],
+        "answer": "Unity.",
+        "citations": [{"source": "article", "excerpt": STAND}],
+        "tags": [f"t{n}" for n in range(20_000)],
+    }
+    data = yaml.safe_dump({"entries": [doc]}, default_flow_style=None, width=10**6).encode("utf-8")
+    assert len(data) < MAX_IMPORT_BYTES
+    with pytest.raises(ImportInvalid) as info:
+        await curation.import_yaml(GUILD, data, MOD)
+    assert any("20,000 tags; the limit is" in p for p in info.value.problems)
+    assert await snapshot(curation, GUILD) == []
+
+
+async def test_an_import_with_a_one_character_excerpt_is_refused(curation: CurationService) -> None:
+    doc = {
+        "id": "short",
+        "questions": [MOTTO_Q],
+        "answer": "Unity.",
+        "citations": [{"source": "article", "excerpt": "e"}],
+    }
+    with pytest.raises(ImportInvalid) as info:
+        await curation.import_yaml(GUILD, yaml.safe_dump({"entries": [doc]}).encode(), MOD)
+    assert any("at least 3 whole words" in p for p in info.value.problems)

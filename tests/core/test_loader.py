@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.limits import MAX_TAG_CHARS, MAX_TAGS, MIN_EXCERPT_WORDS
 from bot.core.loader import KnowledgeError, load_knowledge
 from tests.conftest import KNOWLEDGE, KbFactory, entry
 
@@ -144,3 +145,36 @@ def test_declines_need_questions_and_a_reply(make_kb: KbFactory) -> None:
     )
     [problem] = problems_of(make_kb(raw_files={"declines.yaml": text}))
     assert "declines.yaml: id='small-talk'" in problem and "reply" in problem
+
+
+# ---- issue 11, items 9 and 10: a citation must prove something; lists are bounded --------------
+
+
+@pytest.mark.parametrize(
+    ("excerpt", "reason"),
+    [
+        ("e", "too short"),
+        (",", "too short"),
+        ("Blinken", "too short"),
+        ("ttended by U.S. Secretary", "middle of a word"),
+        ("attended by U.S. Secretar", "middle of a word"),
+    ],
+)
+def test_an_excerpt_must_be_a_few_whole_words(make_kb: KbFactory, excerpt: str, reason: str) -> None:
+    cited = entry(citations=[{"source": "article", "excerpt": excerpt}])
+    [problem] = problems_of(make_kb(entries={"a.yaml": [cited]}))
+    assert "id='e1'" in problem and reason in problem and repr(excerpt) in problem
+    if reason == "too short":
+        assert f"at least {MIN_EXCERPT_WORDS} whole words" in problem
+
+
+def test_three_whole_words_are_enough(make_kb: KbFactory) -> None:
+    cited = entry(citations=[{"source": "article", "excerpt": "January 12,2023"}])
+    assert load_knowledge(make_kb(entries={"a.yaml": [cited]})).entries[0].citations[0].location
+
+
+def test_tags_and_entity_links_are_bounded(make_kb: KbFactory) -> None:
+    found = problems_of(make_kb(entries={"a.yaml": [entry(tags=[f"t{n}" for n in range(20_000)])]}))
+    assert any(f"the limit is {MAX_TAGS}" in p for p in found)
+    found = problems_of(make_kb(entries={"a.yaml": [entry(tags=["x" * (MAX_TAG_CHARS + 1)])]}))
+    assert any(f"the limit is {MAX_TAG_CHARS}" in p for p in found)
