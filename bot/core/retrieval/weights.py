@@ -162,11 +162,11 @@ DEFAULT_WEIGHTS: Final = Weights(
     typo_length_band=2,  # hand-set in round 1
     autocomplete_score_share=0.5,  # hand-set in round 1
     answer_threshold=0.36,  # fitted on tests/data/eval/train.jsonl (python -m bot.evaluation.fit)
-    min_coverage=0.3,  # fitted on tests/data/eval/train.jsonl (python -m bot.evaluation.fit)
+    min_coverage=0.35,  # fitted on tests/data/eval/train.jsonl (python -m bot.evaluation.fit)
     facet_miss_factor=1.0,  # fitted on tests/data/eval/train.jsonl (python -m bot.evaluation.fit)
     suggestion_threshold=0.2,  # hand-set in round 1
     fallthrough_margin=0.05,  # fitted on tests/data/eval/train.jsonl (python -m bot.evaluation.fit)
-    fallback_threshold=0.5,  # fitted on tests/data/eval/train.jsonl (python -m bot.evaluation.fit)
+    fallback_threshold=0.6,  # fitted on tests/data/eval/train.jsonl (python -m bot.evaluation.fit)
     fallback_confidence=0.8,  # hand-set (round 2): an article sentence is a weaker answer than an entry
     provenance=(
         "the fields marked 'fitted' by coordinate descent on tests/data/eval/train.jsonl "
