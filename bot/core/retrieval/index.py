@@ -50,6 +50,11 @@ def document_fields(doc: Document, weights: Weights) -> tuple[dict[str, float], 
     return terms, words
 
 
+#: Key-length tuples seen so far, so documents with the same lengths share one (bounded).
+_LENGTHS: dict[tuple[int, ...], tuple[int, ...]] = {}
+_LENGTHS_MAX = 4096
+
+
 @dataclass(eq=False, slots=True)
 class Indexed:
     """One document as the index holds it. Compared by identity: it keys the postings."""
@@ -60,6 +65,8 @@ class Indexed:
     #: with the bitset of the phrasings that have it (bit i: `keys[i]`): a question finds the
     #: phrasings that share its terms with one lookup per term, not one test per phrasing.
     term_phrasings: dict[str, int]
+    #: The distinct lengths of `keys`, ascending (shared between documents that have the same).
+    lengths: tuple[int, ...]
     questions: tuple[str, ...]  # the phrasing each key came from
     question_keys: tuple[str, ...]  # the similarity key of every phrasing, aligned with doc.questions
     #: Insertion sequence: breaks ties deterministically, older documents first.
@@ -86,9 +93,16 @@ class Indexed:
         keys = tuple(by_key)
         # Phrasings rarely share a key: then the tuples are the document's own, not copies.
         distinct = len(keys) == len(doc.questions)
+        lengths = tuple(sorted({len(key) for key in keys}))
+        shared = _LENGTHS.get(lengths)
+        if shared is None:
+            if len(_LENGTHS) >= _LENGTHS_MAX:
+                _LENGTHS.clear()
+            shared = _LENGTHS[lengths] = lengths
         return cls(
             doc=doc,
             keys=keys,
+            lengths=shared,
             # Sorted: precision sums then run in the same order in every process (not hash order).
             term_phrasings={term: masks[term] for term in sorted(masks)},
             questions=doc.questions if distinct else tuple(by_key.values()),
@@ -217,25 +231,12 @@ class ScopeIndex:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class PhrasingIdf:
-    """What the fit bounds of a document's phrasings need from one IDF table, computed once
-    per document and table (see `IdfTable.phrasing_idf`), never per question."""
-
-    #: Sum of the IDF of each phrasing's terms, the denominator of its precision, in
-    #: `Indexed.keys` order (each summed in the phrasing's sorted term order, so reproducible
-    #: to the last bit).
-    totals: tuple[float, ...]
-    #: The distinct lengths of the similarity keys, ascending.
-    lengths: tuple[int, ...]
-
-
 class IdfTable:
     """Inverse document frequency over the indexes visible in one scope, computed lazily.
 
     A term's weight is memoised until an index it reads from changes, so an edit costs
-    nothing up front and a question pays only for the terms it uses. The same goes for what
-    the phrasings of a document need (`phrasing_idf`): a table is dropped, never updated, when
+    nothing up front and a question pays only for the terms it uses. The same goes for the
+    IDF totals of a document's phrasings (`totals`): a table is dropped, never updated, when
     an index it reads from changes (see `RetrievalEngine._changed`).
     """
 
@@ -243,8 +244,8 @@ class IdfTable:
         self._indexes = indexes
         self._n_docs = sum(len(i.docs) for i in indexes) or 1
         self._memo: dict[str, float] = {}
-        #: What `phrasing_idf` has computed (read it directly where every call counts).
-        self.phrasings: dict[Indexed, PhrasingIdf] = {}
+        #: What `totals` has computed (read it directly where every call counts).
+        self.phrasing_totals: dict[Indexed, tuple[float, ...]] = {}
 
     @property
     def unknown_weight(self) -> float:
@@ -254,23 +255,30 @@ class IdfTable:
     def get(self, term: str, default: float = 0.0) -> float:
         weight = self._memo.get(term)
         if weight is None:
-            df = sum(len(i.postings.get(term, ())) for i in self._indexes)
+            df = 0
+            for index in self._indexes:
+                posting = index.postings.get(term)
+                if posting:
+                    df += len(posting)
             weight = math.log(1.0 + (self._n_docs + 1) / (df + 0.5))
             self._memo[term] = weight
         return weight
 
-    def phrasing_idf(self, item: Indexed) -> PhrasingIdf:
-        """The precision denominators and key lengths of `item`'s phrasings (memoised)."""
-        found = self.phrasings.get(item)
+    def totals(self, item: Indexed) -> tuple[float, ...]:
+        """The sum of the IDF of each phrasing's terms (the denominator of its precision), in
+        `item.keys` order, each summed (by `sum`) in the phrasing's sorted term order, so
+        reproducible to the last bit. Memoised."""
+        found = self.phrasing_totals.get(item)
         if found is None:
             get = self.get
-            masks = item.term_phrasings
-            totals = tuple(
-                [
-                    sum(get(term, 1.0) for term, mask in masks.items() if mask >> at & 1)
-                    for at in range(len(item.keys))
-                ]
-            )
-            lengths = tuple(sorted({len(key) for key in item.keys}))
-            found = self.phrasings[item] = PhrasingIdf(totals, lengths)
+            parts: list[list[float]] = [[] for _ in item.keys]
+            for term, mask in item.term_phrasings.items():  # sorted terms
+                weight = get(term, 1.0)
+                at = 0
+                while mask:
+                    if mask & 1:
+                        parts[at].append(weight)
+                    mask >>= 1
+                    at += 1
+            found = self.phrasing_totals[item] = tuple([sum(p) for p in parts])
         return found

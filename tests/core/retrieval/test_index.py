@@ -83,7 +83,7 @@ def test_phrasing_totals_follow_every_change_to_the_indexes_they_read(kb: Knowle
         for scope_index in ([engine.index_of(scope)] if scope else []) + [engine.index_of(None)]:
             for item in scope_index.docs.values():
                 fit.figures(item)
-                assert table.phrasing_idf(item) == fresh.phrasing_idf(item), item.doc.key
+                assert table.totals(item) == fresh.totals(item), item.doc.key
 
     engine.search(question, GUILD)  # fills the server's table
     engine.search(question)  # and the base's
@@ -99,3 +99,15 @@ def test_phrasing_totals_follow_every_change_to_the_indexes_they_read(kb: Knowle
     assert_fresh(None)
     service.remove_entry(GUILD, "syn-00003")
     assert_fresh(GUILD)
+
+
+def test_made_up_words_do_not_grow_the_idf_memo(service: AnswerService) -> None:
+    # Every unknown word weighs the same; memoising each one grew memory without bound.
+    table = IdfTable([service.engine.index_of(None)])
+    rng = random.Random(11)
+    known = table.get("meet")
+    for _ in range(2000):
+        word = "".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(9))
+        assert table.get(word) == table.unknown_weight
+    assert table.cached_terms == 1
+    assert table.get("meet") == known
