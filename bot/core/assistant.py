@@ -11,9 +11,19 @@ import logging
 from dataclasses import dataclass
 
 from bot.core.answers import Answer, AnswerService
+from bot.core.limits import FEEDBACK_WAIT_SECONDS, MAX_QUESTION_CHARS
 from bot.core.loader import KnowledgeBase, Problem, check_citations, load_knowledge
 from bot.core.models import Entry, Scope
-from bot.core.store import Store, StoreError
+from bot.core.questionlog import QuestionLog
+from bot.core.store import (
+    Store,
+    StoreBusy,
+    StoredEntry,
+    StoreError,
+    StoreFull,
+    StoreReadOnly,
+    StoreUnavailable,
+)
 from bot.core.text import valid_unicode
 from bot.settings import Settings
 
@@ -23,7 +33,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class AskResult:
     answer: Answer
-    #: Row id of the question in the store's log (None when the store could not record it).
+    #: Id of the question in the store's log (None when it will not be recorded there). The
+    #: log is written behind the answer, so a feedback vote goes through `record_feedback`.
     question_id: int | None
 
 
@@ -33,24 +44,31 @@ class Assistant:
         self.kb = kb
         self.service = service
         self.store = store
+        #: The question log, written behind the answers (see `bot.core.questionlog`).
+        self.questions = QuestionLog(store)
 
     @classmethod
     async def start(cls, settings: Settings, *, read_only: bool = False) -> Assistant:
+        """Load the knowledge, build the index and open the store.
+
+        The curated base answers whatever state the database is in: a database that cannot be
+        opened (a directory, a damaged file, a full disk, a lock held too long...) gives one
+        warning naming the file and the cause, and a store whose every use says it is
+        unavailable (so curation commands explain themselves) instead of a failed start.
+        """
         kb = await asyncio.to_thread(load_knowledge, settings.knowledge_dir)
         service = await asyncio.to_thread(lambda: AnswerService(kb, **settings.answer_options()))
-        store = await Store.open(
-            settings.database, busy_timeout=settings.db_busy_timeout, read_only=read_only
-        )
-        try:
-            # `store.read_only`, not the flag: the store also opens read-only by itself when the
-            # file cannot be written, and answering must still work then.
-            if not store.read_only:
-                report = await store.seed_base(kb.entries)
-                log.info("knowledge base synced to the store: %s", report)
-            guild_entries = [s for s in await store.all_active_entries() if s.scope is not None]
-        except BaseException:
-            await store.close()
-            raise
+        store = await _open_store(settings, read_only)
+        guild_entries: list[StoredEntry] = []
+        if store.available:
+            try:
+                guild_entries = await _sync_and_read(store, kb)
+            except StoreError as exc:
+                await store.close()
+                store = _unavailable(settings, exc)
+            except BaseException:
+                await store.close()
+                raise
         for stored in guild_entries:
             assert stored.scope is not None
             if _still_verbatim(stored.entry, kb):
@@ -64,7 +82,10 @@ class Assistant:
         return cls(settings, kb, service, store)
 
     async def close(self) -> None:
-        await self.store.close()
+        try:
+            await self.questions.close()
+        finally:
+            await self.store.close()
 
     async def ask_document(
         self,
@@ -80,34 +101,75 @@ class Assistant:
         if doc is None:
             return None
         answer = self.service.render_document(valid_unicode(question), doc)
-        return await self._logged(answer, scope, channel_id, user_id)
+        return self._logged(answer, scope, channel_id, user_id)
 
     async def ask(
         self, question: str, scope: Scope = None, *, channel_id: int | None = None, user_id: int | None = None
     ) -> AskResult:
         # One path for the CLI and Discord: undecodable input is answered, never an apology.
         answer = self.service.answer(valid_unicode(question), scope)
-        return await self._logged(answer, scope, channel_id, user_id)
+        return self._logged(answer, scope, channel_id, user_id)
 
-    async def _logged(
-        self, answer: Answer, scope: Scope, channel_id: int | None, user_id: int | None
-    ) -> AskResult:
-        question = answer.question
-        question_id: int | None = None
-        try:
-            question_id = await self.store.log_question(
-                scope,
-                channel_id,
-                user_id,
-                question[:2000],
-                answer.answered,
-                answer.entry_id,
-                answer.confidence,
-            )
-        except StoreError as exc:
-            # Answering matters more than the log: a busy or read-only store must not cost an answer.
-            log.warning("could not log the question: %s", exc)
+    async def record_feedback(self, question_id: int, user_id: int, helpful: bool) -> None:
+        """A vote on an answer; waits (briefly) for the answer's log entry to be written first."""
+        if self.questions.is_pending(question_id):
+            await self.questions.flush(FEEDBACK_WAIT_SECONDS)
+        await self.store.record_feedback(question_id, user_id, helpful)
+
+    def _logged(self, answer: Answer, scope: Scope, channel_id: int | None, user_id: int | None) -> AskResult:
+        # Queued, never awaited: a busy, locked or missing database must not delay an answer.
+        question_id = self.questions.submit(
+            scope,
+            channel_id,
+            user_id,
+            answer.question[:MAX_QUESTION_CHARS],
+            answer.answered,
+            answer.entry_id,
+            answer.confidence,
+        )
         return AskResult(answer, question_id)
+
+
+async def _open_store(settings: Settings, read_only: bool) -> Store:
+    try:
+        return await Store.open(settings.database, busy_timeout=settings.db_busy_timeout, read_only=read_only)
+    except StoreUnavailable as exc:
+        return _unavailable(settings, exc)
+
+
+def _unavailable(settings: Settings, exc: StoreError) -> Store:
+    cause = exc.cause if isinstance(exc, StoreUnavailable) else _describe(exc)
+    log.warning(
+        "answering from the curated knowledge files only: the database %s cannot be used: %s. "
+        "Server entries, curation, the question log and feedback are unavailable until it is fixed "
+        "and the bot restarted.",
+        settings.database,
+        cause,
+    )
+    return Store.unavailable(settings.database, cause)
+
+
+def _describe(exc: StoreError) -> str:
+    original = exc.__cause__
+    return f"{type(exc).__name__}: {original or exc}"
+
+
+async def _sync_and_read(store: Store, kb: KnowledgeBase) -> list[StoredEntry]:
+    """Sync the curated base into the store, then read the servers' entries.
+
+    The sync only keeps the base's history current (answers come from the files), so a
+    database that is busy, full or read-only at start-up costs a warning, not the start."""
+    if not store.read_only:
+        try:
+            report = await store.seed_base(kb.entries)
+            log.info("knowledge base synced to the store: %s", report)
+        except (StoreBusy, StoreFull, StoreReadOnly) as exc:
+            log.warning(
+                "could not sync the curated base into %s (%s); answering from the knowledge files",
+                store.path,
+                _describe(exc),
+            )
+    return [s for s in await store.all_active_entries() if s.scope is not None]
 
 
 def _still_verbatim(entry: Entry, kb: KnowledgeBase) -> bool:

@@ -32,6 +32,7 @@ from bot.core.limits import (
     MAX_PHRASING_CHARS,
     MAX_PHRASINGS,
     MAX_SPEAKER_CHARS,
+    QUESTION_LOG_CLOSE_SECONDS,
 )
 from bot.core.loader import Problem, check_citations, excerpt_too_short, list_limit_problems, parse_items
 from bot.core.models import Citation, Entry, EntryDraft, Scope, slugify
@@ -336,6 +337,27 @@ def _unquote(excerpt: str) -> str | None:
     return None
 
 
+def _matching_entries(entries: Sequence[StoredEntry], query: str) -> list[StoredEntry]:
+    """Substring matches (id, a phrasing or the answer) by id, then fuzzy matches, best first."""
+    needle = query.strip().casefold()
+    key = normalize_query(needle)
+    exact: list[StoredEntry] = []
+    fuzzy: list[tuple[float, StoredEntry]] = []
+    for stored in entries:
+        entry = stored.entry
+        fields = [entry.id, *entry.questions, entry.answer]
+        if any(needle in f.casefold() for f in fields):
+            exact.append(stored)
+            continue
+        if not key:
+            continue
+        score = max(fuzz.token_set_ratio(key, normalize_query(f)) for f in [entry.id, *entry.questions])
+        if score >= LIST_FUZZY_CUTOFF:
+            fuzzy.append((score, stored))
+    fuzzy.sort(key=lambda item: (-item[0], item[1].id))
+    return exact + [s for _, s in fuzzy]
+
+
 def _export_item(entry: Entry) -> dict[str, Any]:
     citations: list[dict[str, Any]] = []
     for cit in entry.citations:
@@ -607,25 +629,10 @@ class CurationService:
         matches on id and phrasings, best first.
         """
         entries = await self.store.active_entries(scope, include_removed=include_removed)
-        needle = (query or "").strip().casefold()
-        if not needle:
+        if not (query or "").strip():
             return entries
-        key = normalize_query(needle)
-        exact: list[StoredEntry] = []
-        fuzzy: list[tuple[float, StoredEntry]] = []
-        for stored in entries:
-            entry = stored.entry
-            fields = [entry.id, *entry.questions, entry.answer]
-            if any(needle in f.casefold() for f in fields):
-                exact.append(stored)
-                continue
-            if not key:
-                continue
-            score = max(fuzz.token_set_ratio(key, normalize_query(f)) for f in [entry.id, *entry.questions])
-            if score >= LIST_FUZZY_CUTOFF:
-                fuzzy.append((score, stored))
-        fuzzy.sort(key=lambda item: (-item[0], item[1].id))
-        return exact + [s for _, s in fuzzy]
+        # Fuzzy matching over a full server is tens of milliseconds of CPU: off the event loop.
+        return await asyncio.to_thread(_matching_entries, entries, query or "")
 
     async def entry_ids_for_autocomplete(
         self, scope: Scope, text: str, limit: int = 25, *, include_removed: bool = False
@@ -649,7 +656,8 @@ class CurationService:
     async def export_yaml(self, scope: Scope) -> str:
         """The scope's live entries in the `knowledge/entries/*.yaml` format, sorted by id."""
         entries = sorted(await self.store.active_entries(scope), key=lambda s: s.id)
-        return dump_yaml({"entries": [_export_item(s.entry) for s in entries]})
+        # Dumping a full server is CPU work: off the event loop, like parsing an import.
+        return await asyncio.to_thread(dump_yaml, {"entries": [_export_item(s.entry) for s in entries]})
 
     def parse_import(self, data: bytes) -> list[Entry]:
         """Validate an import file completely; the entries, or ImportInvalid with every problem.
@@ -721,6 +729,7 @@ class CurationService:
         )
         for entry in entries:
             self.service.upsert_entry(scope, entry)
+            await asyncio.sleep(0)  # one entry at a time: other servers' answers go in between
         return ImportReport(added=added, updated=updated, unchanged=len(entries) - added - updated)
 
     # ---- reports ----------------------------------------------------------------------------
@@ -734,12 +743,14 @@ class CurationService:
 
     async def gaps(self, scope: Scope, days: int | None = None, *, limit: int = 25) -> list[Gap]:
         """Unanswered questions of the period, similar ones grouped, the most asked group first."""
+        await self.assistant.questions.flush(QUESTION_LOG_CLOSE_SECONDS)  # include what was just asked
         stats = await self.store.unanswered_questions(scope, self._since(days), limit=GAP_SCAN_LIMIT)
         rows = [(s.question, s.count, s.last_asked) for s in stats]
         groups = await asyncio.to_thread(group_questions, rows)
         return groups[: max(0, limit)]
 
     async def stats(self, scope: Scope, days: int | None = None) -> ScopeStats:
+        await self.assistant.questions.flush(QUESTION_LOG_CLOSE_SECONDS)
         stats = await self.store.guild_stats(scope, self._since(days))
         rate = stats.answered / stats.asked if stats.asked else None
         return ScopeStats(stats=stats, answered_rate=rate, days=days)

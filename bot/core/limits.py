@@ -28,3 +28,31 @@ MAX_ENTITY_LINKS: Final = 20
 MAX_IMPORT_BYTES: Final = 256 * 1024
 #: Deepest nesting of lists and mappings a YAML file may have (knowledge files need about 5).
 MAX_YAML_DEPTH: Final = 32
+
+# ---- bounded memory: every cache and queue of the bot has its bound here ----------------------
+
+#: Asked questions waiting to be written to the question log; past this, new ones are dropped
+#: (and counted) rather than delaying an answer or growing without limit.
+QUESTION_LOG_QUEUE: Final = 5_000
+#: Questions written to the log in one transaction.
+QUESTION_LOG_BATCH: Final = 200
+#: How long closing waits for the question log to be written before dropping the rest.
+QUESTION_LOG_CLOSE_SECONDS: Final = 5.0
+#: How long a feedback vote waits for its answer's log entry to be written.
+FEEDBACK_WAIT_SECONDS: Final = 10.0
+#: Users whose question rate is remembered (least recently seen forgotten first).
+RATE_LIMIT_USERS: Final = 10_000
+#: Recent public answers remembered per process, to avoid reposting them.
+RECENT_ANSWERS: Final = 5_000
+
+# ---- fair sharing between servers: (uses, per seconds) ---------------------------------------
+
+#: /qa commands, per member of a server and per server (curators only count toward the latter).
+QA_COMMANDS_PER_MEMBER: Final = (20, 60.0)
+QA_COMMANDS_PER_SERVER: Final = (60, 60.0)
+#: Autocomplete of /qa ids and versions (each reads the server's entries), likewise.
+QA_AUTOCOMPLETE_PER_MEMBER: Final = (20, 10.0)
+QA_AUTOCOMPLETE_PER_SERVER: Final = (60, 10.0)
+#: Autocomplete of /ask (in memory, about a millisecond), per user and per server (0: DMs).
+ASK_AUTOCOMPLETE_PER_USER: Final = (30, 10.0)
+ASK_AUTOCOMPLETE_PER_SERVER: Final = (300, 10.0)

@@ -28,7 +28,7 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -87,6 +87,65 @@ class StoreReadOnly(StoreError):
         "The knowledge base is read-only at the moment, so changes cannot be saved. "
         "Answers still work; please ask the bot's operator to check its storage."
     )
+
+
+class StoreFull(StoreError):
+    """The disk (or the database's size limit) is full: nothing more can be written."""
+
+    default_message = (
+        "The bot's storage is full, so that change could not be saved. "
+        "Answers still work; please ask the bot's operator to free some disk space."
+    )
+
+
+class StoreUnavailable(StoreError):
+    """The database could not be opened at all; the bot answers from the curated files only.
+
+    `message` is for users; `cause` (with `path`) is for the operator's log: it names the
+    file and what is wrong with it."""
+
+    default_message = (
+        "The bot's database is unavailable right now, so server entries, curation and statistics "
+        "cannot be used. Answers from the curated knowledge base still work; please ask the bot's "
+        "operator to check its storage."
+    )
+
+    def __init__(self, path: Path | None = None, cause: str = "unknown") -> None:
+        self.path = path
+        self.cause = cause
+        super().__init__()
+
+    def describe(self) -> str:
+        """One line for the operator: which file, and why it cannot be used."""
+        return f"the database {self.path} cannot be used: {self.cause}"
+
+
+def _cause_of(path: Path, exc: BaseException) -> str:
+    """What is wrong with the database file, in words an operator can act on."""
+    original: BaseException = exc
+    while original.__cause__ is not None and not isinstance(original, sqlite3.Error | OSError):
+        original = original.__cause__
+    if isinstance(original, sqlite3.Error):
+        code = _error_code(original)
+        text = str(original)
+        if code == sqlite3.SQLITE_NOTADB or "not a database" in text:
+            return f"it is not an SQLite database (damaged, truncated or another kind of file: {text})"
+        if code == sqlite3.SQLITE_CORRUPT or "malformed" in text:
+            return f"the file is damaged ({text})"
+        if code == sqlite3.SQLITE_FULL or "full" in text:
+            return f"the disk is full ({text})"
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
+            return f"another process kept it locked for longer than the busy timeout ({text})"
+        if code == sqlite3.SQLITE_IOERR or "disk I/O error" in text:
+            return f"the disk refused a write: it is full or failing ({text})"
+        if code == sqlite3.SQLITE_CANTOPEN or "unable to open" in text:
+            return f"SQLite cannot open it ({text}); check the path and its permissions"
+        return f"SQLite error: {text}"
+    if isinstance(original, OSError):
+        return f"{original.strerror or original}"
+    if isinstance(exc, StoreError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"
 
 
 class ReadOnlyScope(StoreError):
@@ -195,6 +254,21 @@ class GuildStats(_Model):
 
 
 @dataclass(frozen=True)
+class LoggedQuestion:
+    """One asked question for the log, with the id it was given when it was answered."""
+
+    id: int
+    scope: Scope
+    channel_id: int | None
+    user_id: int | None
+    question: str
+    answered: bool
+    entry_id: str | None
+    confidence: float
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Migration:
     version: int
     name: str
@@ -269,6 +343,8 @@ def _translate(exc: sqlite3.Error) -> StoreError:
         return StoreBusy()
     if code == sqlite3.SQLITE_READONLY or "readonly database" in text or "read-only" in text:
         return StoreReadOnly()
+    if code == sqlite3.SQLITE_FULL or "database or disk is full" in text:
+        return StoreFull()
     return StoreError()
 
 
@@ -278,7 +354,9 @@ def _sql_errors() -> Iterator[None]:
         yield
     except sqlite3.Error as exc:
         err = _translate(exc)
-        log.warning("SQLite error mapped to %s: %s", type(err).__name__, exc)
+        # INFO: the caller decides what it means (a dropped log entry, a refused edit, a
+        # degraded start-up) and warns in its own words; one fault, one warning.
+        log.info("SQLite error mapped to %s: %s", type(err).__name__, exc)
         raise err from exc
 
 
@@ -306,6 +384,23 @@ def _stored_entry(row: sqlite3.Row) -> StoredEntry:
         updated_at=_parse_ts(row["updated_at"]),
         updated_by=row["updated_by"],
     )
+
+
+def _stored_entries(rows: Iterable[sqlite3.Row]) -> list[StoredEntry]:
+    """Rows as entries; a row whose data no longer parses is skipped with a warning naming it,
+    so one damaged row cannot take the rest of the server (or the start-up) with it."""
+    out: list[StoredEntry] = []
+    for row in rows:
+        try:
+            out.append(_stored_entry(row))
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            log.warning(
+                "skipping damaged entry %r of scope %s in the database: %s",
+                row["id"],
+                row["scope"],
+                " ".join(str(exc).split())[:200],
+            )
+    return out
 
 
 def _entry_version(row: sqlite3.Row) -> EntryVersion:
@@ -373,10 +468,16 @@ class Store:
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._db: aiosqlite.Connection | None = db
+        #: A second connection for reads, so that a read never queues behind a write waiting
+        #: for another process's lock (WAL lets readers and one writer work at once).
+        self._reader: aiosqlite.Connection | None = None
         self._path = path
         self._read_only = read_only
         self._clock = clock
         self._lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock()
+        #: Why the database could not be opened (None: it is open).
+        self._unavailable: str | None = None
 
     # ---- opening and closing ---------------------------------------------------------------
 
@@ -391,10 +492,38 @@ class Store:
     ) -> Self:
         """Connect, configure and migrate. Falls back to read-only if the file cannot be written.
 
-        `clock` (returning an aware UTC datetime) is for tests; it stamps every write.
+        `clock` (returning an aware UTC datetime) is for tests; it stamps every write. Any
+        failure (a directory, a damaged or foreign file, a full disk, a lock held too long)
+        raises `StoreUnavailable` naming the file and the cause.
         """
         db_path = Path(path)
-        now = clock or _utc_now
+        try:
+            if await asyncio.to_thread(db_path.is_dir):
+                raise StoreUnavailable(db_path, "it is a directory, not a database file")
+            store = await cls._open(db_path, busy_timeout, read_only, clock or _utc_now)
+        except StoreUnavailable:
+            raise
+        except (StoreError, sqlite3.Error, OSError, ValueError) as exc:
+            raise StoreUnavailable(db_path, _cause_of(db_path, exc)) from exc
+        try:
+            await store._open_reader(busy_timeout)
+        except BaseException:
+            await store.close()
+            raise
+        return store
+
+    @classmethod
+    def unavailable(cls, path: str | os.PathLike[str], cause: str) -> Self:
+        """A store that could not be opened: every operation raises `StoreUnavailable`."""
+        store = cls.__new__(cls)
+        Store.__init__(store, cast(aiosqlite.Connection, None), Path(path), read_only=True)
+        store._unavailable = cause
+        return store
+
+    @classmethod
+    async def _open(
+        cls, db_path: Path, busy_timeout: float, read_only: bool, now: Callable[[], datetime]
+    ) -> Self:
         if not read_only and not _writable(db_path):
             log.warning("Database %s is not writable; opening it read-only", db_path)
             read_only = True
@@ -415,12 +544,42 @@ class Store:
                     raise
                 else:
                     return store
-        return cls(await _connect_ro(db_path, busy_timeout), db_path, read_only=True, clock=now)
+        store = cls(await _connect_ro(db_path, busy_timeout), db_path, read_only=True, clock=now)
+        try:
+            if await store.schema_version() == 0:
+                raise StoreUnavailable(
+                    db_path, "it has none of this bot's tables, and it cannot be written to create them"
+                )
+        except BaseException:
+            await store.close()
+            raise
+        return store
+
+    async def _open_reader(self, busy_timeout: float) -> None:
+        """The read connection of a writable store (a read-only store reads on its one connection)."""
+        if self._read_only:
+            return
+        reader = await aiosqlite.connect(self._path, timeout=busy_timeout, isolation_level=None)
+        try:
+            await _configure(reader)
+            await reader.execute("PRAGMA query_only = ON")
+        except BaseException:
+            await reader.close()
+            raise
+        self._reader = reader
 
     async def close(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            await reader.close()
         db, self._db = self._db, None
         if db is not None:
             await db.close()
+
+    @property
+    def available(self) -> bool:
+        """False when the database could not be opened (see `unavailable`)."""
+        return self._unavailable is None
 
     async def __aenter__(self) -> Self:
         return self
@@ -441,15 +600,23 @@ class Store:
     # ---- the two access paths: every query goes through one of these ---------------------
 
     def _conn(self) -> aiosqlite.Connection:
+        if self._unavailable is not None:
+            raise StoreUnavailable(self._path, self._unavailable)
         if self._db is None:
             raise StoreError("The knowledge base is closed.")
         return self._db
 
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
+        if self._reader is None:
+            async with self._lock:
+                with _sql_errors():
+                    yield self._conn()
+            return
+        async with self._read_lock:
+            self._conn()  # raises if closed
             with _sql_errors():
-                yield self._conn()
+                yield self._reader
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -458,6 +625,8 @@ class Store:
         Cancellation-safe: aiosqlite runs queued statements in order even when the awaiting
         task is cancelled, so the ROLLBACK queued here always follows the BEGIN it undoes.
         """
+        if self._unavailable is not None:
+            raise StoreUnavailable(self._path, self._unavailable)
         if self._read_only:
             raise StoreReadOnly()
         async with self._lock:
@@ -476,14 +645,19 @@ class Store:
     # ---- migrations -----------------------------------------------------------------------
 
     async def _migrate(self) -> list[int]:
-        """Apply every pending migration, each in its own transaction; returns what was applied."""
+        """Apply every pending migration, each in its own transaction; returns what was applied.
+
+        An up-to-date database is only read: starting never waits for another process's lock."""
+        migrations = load_migrations()
+        if await self.schema_version() >= migrations[-1].version:
+            return []
         async with self._writing() as db:
             await db.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
         applied: list[int] = []
-        for migration in load_migrations():
+        for migration in migrations:
             async with self._writing() as db:
                 # Checked inside the write lock: two processes starting together apply it once.
                 rows = await db.execute_fetchall(
@@ -650,7 +824,7 @@ class Store:
                 f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE scope = ? AND (deleted = 0 OR ?) ORDER BY id",
                 (_db_scope(scope), int(include_removed)),
             )
-        return [_stored_entry(r) for r in rows]
+        return await asyncio.to_thread(_stored_entries, rows)
 
     async def all_active_entries(self) -> list[StoredEntry]:
         """Every live entry of every scope (the base first), to build the search index."""
@@ -658,7 +832,8 @@ class Store:
             rows = await db.execute_fetchall(
                 f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE deleted = 0 ORDER BY scope, id"
             )
-        return [_stored_entry(r) for r in rows]
+        # Parsed in a worker thread: thousands of entries would hold the event loop for seconds.
+        return await asyncio.to_thread(_stored_entries, rows)
 
     async def get_entry(
         self, scope: Scope, entry_id: str, *, include_deleted: bool = False
@@ -860,6 +1035,35 @@ class Store:
             raise StoreError()
         return question_id
 
+    async def log_questions(self, questions: Sequence[LoggedQuestion]) -> int:
+        """Record many asked questions, with the ids they were given, in one transaction;
+        returns how many were written (an id already taken is skipped, never overwritten)."""
+        rows = [
+            (
+                q.id,
+                _db_scope(q.scope),
+                q.channel_id,
+                q.user_id,
+                q.question,
+                normalize_logged_question(q.question),
+                int(q.answered),
+                q.entry_id,
+                float(q.confidence),
+                _ts(q.at),
+            )
+            for q in questions
+        ]
+        async with self._writing() as db:
+            before = db.total_changes
+            await db.executemany(
+                "INSERT INTO question_log (id, scope, channel_id, user_id, question, question_norm,"
+                " answered, entry_id, confidence, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO NOTHING",
+                rows,
+            )
+            written = db.total_changes - before
+        return int(written)
+
     async def record_feedback(self, question_id: int, user_id: int, helpful: bool) -> None:
         """One vote per user per answer: a second vote by the same user replaces the first."""
         async with self._writing() as db:
@@ -1018,16 +1222,31 @@ async def _connect_rw(path: Path, busy_timeout: float) -> aiosqlite.Connection:
 
 def _ro_uri(path: Path) -> str:
     if not path.exists():
-        raise StoreError(f"The knowledge base file {path} does not exist and cannot be created here.")
+        raise StoreUnavailable(path, "it does not exist, and it cannot be created here")
     return "file:" + quote(str(path.resolve()))
 
 
 async def _connect_ro(path: Path, busy_timeout: float) -> aiosqlite.Connection:
-    """Open without write access; if the WAL index cannot be created either, open immutable."""
+    """Open without write access; if the WAL index cannot be created either, open immutable.
+
+    Immutable ignores the write-ahead log, so it is refused when a non-empty `-wal` file
+    stands beside the database: its changes would be silently missing (stale entries, or "no
+    such table" for a database whose tables are still only in the log)."""
     base = _ro_uri(path)
-    last: sqlite3.Error | None = None
+    last: BaseException | None = None
     for uri in (base + "?mode=ro", base + "?mode=ro&immutable=1"):
-        db = await aiosqlite.connect(uri, uri=True, timeout=busy_timeout, isolation_level=None)
+        if uri.endswith("immutable=1") and _has_wal(path):
+            raise StoreUnavailable(
+                path,
+                f"its write-ahead log {path.name}-wal holds changes that cannot be read, because "
+                "the directory is read-only (SQLite needs to create the -shm file beside it); "
+                "make the directory writable, or checkpoint the database where it can be written",
+            )
+        try:
+            db = await aiosqlite.connect(uri, uri=True, timeout=busy_timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            last = exc
+            continue
         try:
             await _configure(db)
             await db.execute_fetchall("SELECT COUNT(*) FROM sqlite_master")
@@ -1038,7 +1257,15 @@ async def _connect_ro(path: Path, busy_timeout: float) -> aiosqlite.Connection:
         if uri.endswith("immutable=1"):
             log.warning("Opened %s immutable: changes by other processes will not be seen", path)
         return db
-    raise StoreError(f"The knowledge base file {path} cannot be read.") from last
+    raise StoreUnavailable(path, _cause_of(path, last) if last else "it cannot be read")
+
+
+def _has_wal(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    try:
+        return wal.stat().st_size > 0
+    except OSError:
+        return False
 
 
 __all__ = [
@@ -1048,6 +1275,7 @@ __all__ = [
     "EntryVersion",
     "GuildStats",
     "LimitExceeded",
+    "LoggedQuestion",
     "QuestionNotFound",
     "QuestionStat",
     "ReadOnlyScope",
@@ -1055,7 +1283,9 @@ __all__ = [
     "Store",
     "StoreBusy",
     "StoreError",
+    "StoreFull",
     "StoreReadOnly",
+    "StoreUnavailable",
     "StoredEntry",
     "VersionConflict",
     "canonical_json",

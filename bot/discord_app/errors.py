@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.core.curation import CurationError
-from bot.core.store import StoreBusy, StoreError, StoreReadOnly
+from bot.core.store import StoreBusy, StoreError, StoreFull, StoreReadOnly, StoreUnavailable
 from bot.discord_app import render
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,10 @@ async def report(interaction: discord.Interaction, error: BaseException, where: 
         log.error("error in %s", where, exc_info=original)
         await tell(interaction, APOLOGY)
         return
-    if isinstance(original, StoreBusy | StoreReadOnly) or type(original) is StoreError:
+    if (
+        isinstance(original, StoreBusy | StoreReadOnly | StoreFull | StoreUnavailable)
+        or type(original) is StoreError
+    ):
         # The operator should know about these; a missing id or a stale form is the user's business.
         log.warning("store error in %s: %s", where, original)
     else:

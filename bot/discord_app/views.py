@@ -49,9 +49,9 @@ class FeedbackButton(
         return cls(int(match["qid"]), helpful=match["vote"] == "1")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        store = _bot(interaction).assistant.store
+        assistant = _bot(interaction).assistant
         try:
-            await store.record_feedback(self.question_id, interaction.user.id, self.helpful)
+            await assistant.record_feedback(self.question_id, interaction.user.id, self.helpful)
         except QuestionNotFound:
             await interaction.response.send_message("That answer is too old to rate, sorry.", ephemeral=True)
             return

@@ -36,6 +36,7 @@ from bot.core.store import (
     StoreBusy,
     StoreError,
     StoreReadOnly,
+    StoreUnavailable,
     VersionConflict,
     load_migrations,
 )
@@ -700,8 +701,9 @@ async def test_read_only_when_the_file_is_unwritable(
 
 
 async def test_read_only_missing_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="does not exist"):
+    with pytest.raises(StoreUnavailable) as info:
         await Store.open(tmp_path / "missing.sqlite3", read_only=True)
+    assert "missing.sqlite3" in info.value.describe() and "does not exist" in info.value.describe()
 
 
 _CHILD_READ_ONLY = """

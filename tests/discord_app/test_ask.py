@@ -82,6 +82,7 @@ async def test_ask_answers_with_an_embed_quoting_the_article(live: Live) -> None
 async def test_each_question_is_logged_with_whether_it_was_answered(live: Live) -> None:
     await respond(live, ask("Who attended the meeting?"))
     await respond(live, ask("What is the best pizza topping?", channel_id=CHANNEL_ID + 1))
+    assert await live.assistant.questions.flush(10)  # the log is written behind the answers
     stats = await live.assistant.store.guild_stats(GUILD_ID)
     assert stats.asked == 2 and stats.answered == 1
     [gap] = await live.assistant.store.unanswered_questions(GUILD_ID)

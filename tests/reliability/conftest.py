@@ -57,14 +57,38 @@ class ReliabilityMetrics:
     permission_cases: int = 0
     permission_passed: int = 0
     fault_names: list[str] = field(default_factory=list)
+    #: Fault class -> [injected, survived], e.g. "storage" -> [14, 14].
+    fault_classes: dict[str, list[int]] = field(default_factory=dict)
+    #: Fuzz examples through `Assistant.ask` (question log included) and YAML structures.
+    ask_fuzz_examples: int = 0
+    yaml_fuzz_examples: int = 0
+    #: Questions asked under faults that got no answer (must stay 0), and log entries the
+    #: faults made the bot drop (allowed: counted and warned about, never an answer lost).
+    answers_lost: int = 0
+    log_dropped: int = 0
+    #: Resident memory growth over the memory test's questions (None: not run).
+    memory_growth_mib: float | None = None
+    memory_questions: int = 0
+    #: Permission replays (buttons, forms, across servers) and how many were refused as they must.
+    replays: int = 0
+    replays_refused: int = 0
 
     @contextlib.contextmanager
-    def fault(self, name: str) -> Iterator[None]:
-        """Count one injected fault; it counts as survived only if the block finishes."""
+    def fault(self, name: str, kind: str = "other") -> Iterator[None]:
+        """Count one injected fault of class `kind`; it counts as survived only if the block finishes."""
         self.faults += 1
         self.fault_names.append(name)
+        counts = self.fault_classes.setdefault(kind, [0, 0])
+        counts[0] += 1
         yield
         self.faults_survived += 1
+        counts[1] += 1
+
+    @contextlib.contextmanager
+    def replay(self) -> Iterator[None]:
+        self.replays += 1
+        yield
+        self.replays_refused += 1
 
     @contextlib.contextmanager
     def permission_case(self) -> Iterator[None]:
@@ -84,14 +108,30 @@ class ReliabilityMetrics:
             p99 = f"{percentile(self.latencies_ms, 99):.1f} ms"
         else:
             p50 = p99 = "n/a"
+        classes = ", ".join(
+            f"{kind} {survived}/{injected}"
+            for kind, (injected, survived) in sorted(self.fault_classes.items())
+        )
+        memory = (
+            "n/a"
+            if self.memory_growth_mib is None
+            else f"+{self.memory_growth_mib:.1f} MiB over {self.memory_questions} questions"
+        )
         return (
-            f"reliability: fuzz examples {self.fuzz_examples}; "
+            f"reliability: fuzz examples {self.fuzz_examples} "
+            f"(+ {self.ask_fuzz_examples} through Assistant.ask and its log, "
+            f"{self.yaml_fuzz_examples} YAML structures); "
             f"kills survived {self.kills_survived}/{self.kills}, writes lost {self.writes_lost} "
             f"(of {self.writes_acked} acknowledged); "
-            f"interactions answered {self.interactions_answered}/{self.interactions}, "
+            f"interactions answered {self.interactions_answered}/{self.interactions} "
+            f"(timed to the final answer), "
             f"over deadline {self.over_deadline}, p50 {p50}, p99 {p99}; "
-            f"faults survived {self.faults_survived}/{self.faults}; "
-            f"permission cases passed {self.permission_passed}/{self.permission_cases}; "
+            f"faults survived {self.faults_survived}/{self.faults}"
+            f"{f' ({classes})' if classes else ''}, answers lost {self.answers_lost}, "
+            f"log entries dropped {self.log_dropped} (counted); "
+            f"memory {memory}; "
+            f"permission cases passed {self.permission_passed}/{self.permission_cases}, "
+            f"replays refused {self.replays_refused}/{self.replays}; "
             f"seed {self.seed}"
         )
 

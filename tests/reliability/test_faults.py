@@ -59,7 +59,7 @@ async def test_gateway_loss_resumes_and_answers(
     tmp_path: Path, reliability_metrics: ReliabilityMetrics, how: str
 ) -> None:
     async with live_bot(settings_for(tmp_path)) as live:
-        with reliability_metrics.fault(f"gateway {how}"):
+        with reliability_metrics.fault(f"gateway {how}", "gateway"):
             before = len(live.fake.gateway_connections)
             if how == "abrupt-close":
                 await live.fake.close_gateway(abort=True)
@@ -81,7 +81,7 @@ async def test_rate_limited_callback_waits_retry_after_then_succeeds(
     tmp_path: Path, reliability_metrics: ReliabilityMetrics
 ) -> None:
     async with live_bot(settings_for(tmp_path)) as live:
-        with reliability_metrics.fault("REST 429 on the interaction callback"):
+        with reliability_metrics.fault("REST 429 on the interaction callback", "REST"):
             interaction = ask_payload("Who attended the meeting?", channel_id=snowflake())
             live.fake.fail_with_rate_limit("POST", paths.callback(interaction["id"]), retry_after=0.4)
             await live.fake.dispatch("INTERACTION_CREATE", interaction)
@@ -99,7 +99,7 @@ async def test_server_error_on_a_reply_is_retried(
 ) -> None:
     """A 500 on the DM reply: discord.py waits (1 s) and sends it again; the user gets one answer."""
     async with live_bot(settings_for(tmp_path)) as live:
-        with reliability_metrics.fault("REST 500 on a channel message"):
+        with reliability_metrics.fault("REST 500 on a channel message", "REST"):
             live.fake.fail_with_server_error("POST", paths.channel_messages(DM_CHANNEL_ID))
             await live.fake.dispatch("MESSAGE_CREATE", payloads.dm_message("who attended the meeting?"))
             first = await live.fake.wait_for_request("POST", paths.channel_messages(DM_CHANNEL_ID))
@@ -118,7 +118,7 @@ async def test_expired_interaction_is_logged_and_the_next_one_answered(
 ) -> None:
     caplog.set_level(logging.WARNING)
     async with live_bot(settings_for(tmp_path)) as live:
-        with reliability_metrics.fault("REST 404 Unknown interaction (expired)"):
+        with reliability_metrics.fault("REST 404 Unknown interaction (expired)", "REST"):
             expired = ask_payload("Who attended the meeting?", channel_id=snowflake())
             # Discord refuses every response to an expired interaction, the apology included.
             rule = live.fake.fail_with_unknown_interaction(path=paths.callback(expired["id"]), times=10)
@@ -188,11 +188,11 @@ async def test_read_only_database_answers_and_refuses_curation_clearly(
         try:
             assert assistant.store.read_only
             async with live_bot(settings, assistant=assistant) as live:
-                with reliability_metrics.fault(f"read-only database ({how}): /ask answered"):
+                with reliability_metrics.fault(f"read-only database ({how}): /ask answered", "storage"):
                     body = await respond(live, ask_payload("Who attended the meeting?"))
                     assert_answered(body)
                     assert not body["data"].get("components"), "feedback buttons for an unlogged answer"
-                with reliability_metrics.fault(f"read-only database ({how}): curation refused"):
+                with reliability_metrics.fault(f"read-only database ({how}): curation refused", "storage"):
                     draft = EntryDraft(questions=["What is our motto?"], answer="Unity.", excerpts=[ATTENDED])
                     with pytest.raises(StoreReadOnly) as info:
                         await live.bot.curation.create(GUILD_ID, draft, 42)

@@ -146,7 +146,7 @@ async def test_a_bad_import_is_refused_clearly_and_changes_nothing(
     request: pytest.FixtureRequest,
 ) -> None:
     live = import_live
-    with reliability_metrics.fault(f"bad import: {request.node.callspec.id}"):
+    with reliability_metrics.fault(f"bad import: {request.node.callspec.id}", "hostile file"):
         before = db_rows(live.settings.database)
         index_before = live.assistant.service.answer(CLUB_Q, GUILD_ID).entry_id
         started = time.monotonic()
@@ -179,7 +179,7 @@ async def test_a_bad_import_through_discord_is_refused_and_the_bot_keeps_answeri
     naming the problem, nothing changed, and the bot still answers /ask."""
     live = import_live
     case = request.node.callspec.id
-    with reliability_metrics.fault(f"bad /qa import: {case}"):
+    with reliability_metrics.fault(f"bad /qa import: {case}", "hostile file"):
         before = db_rows(live.settings.database)
         downloads = len(host.downloads)
         if len(data) > MAX_IMPORT_BYTES:

@@ -157,6 +157,7 @@ async def test_1000_asks_in_bursts_of_100_while_moderators_edit(
             stop.set()
             await editing
         callbacks = [r for r in live.fake.requests.items if _CALLBACK.match(r.path)]
+        assert await live.assistant.questions.flush(30), "the question log never caught up"
         with sqlite3.connect(settings.database) as raw:
             logged = raw.execute("SELECT COUNT(*) FROM question_log").fetchone()[0]
 
