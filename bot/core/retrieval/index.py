@@ -236,7 +236,7 @@ class IdfTable:
 
     A term's weight is memoised until an index it reads from changes, so an edit costs
     nothing up front and a question pays only for the terms it uses. The same goes for the
-    IDF totals of a document's phrasings (`totals`): a table is dropped, never updated, when
+    IDF totals of a document's phrasings (`total`): a table is dropped, never updated, when
     an index it reads from changes (see `RetrievalEngine._changed`).
     """
 
@@ -244,13 +244,18 @@ class IdfTable:
         self._indexes = indexes
         self._n_docs = sum(len(i.docs) for i in indexes) or 1
         self._memo: dict[str, float] = {}
-        #: What `totals` has computed (read it directly where every call counts).
-        self.phrasing_totals: dict[Indexed, tuple[float, ...]] = {}
+        #: What `total` has computed, per document and phrasing (None: not yet).
+        self.phrasing_totals: dict[Indexed, list[float | None]] = {}
 
     @property
     def unknown_weight(self) -> float:
         """The weight of a word no document contains: as informative as the rarest word."""
         return math.log(1.0 + (self._n_docs + 1) / 0.5)
+
+    @property
+    def cached_terms(self) -> int:
+        """How many terms' weights are memoised (only terms some document has)."""
+        return len(self._memo)
 
     def get(self, term: str, default: float = 0.0) -> float:
         weight = self._memo.get(term)
@@ -261,24 +266,25 @@ class IdfTable:
                 if posting:
                     df += len(posting)
             weight = math.log(1.0 + (self._n_docs + 1) / (df + 0.5))
-            self._memo[term] = weight
+            # A word no document has weighs the unknown weight (the same expression with
+            # df = 0); memoising every made-up word a question brings would grow without bound.
+            if df:
+                self._memo[term] = weight
         return weight
 
-    def totals(self, item: Indexed) -> tuple[float, ...]:
-        """The sum of the IDF of each phrasing's terms (the denominator of its precision), in
-        `item.keys` order, each summed (by `sum`) in the phrasing's sorted term order, so
-        reproducible to the last bit. Memoised."""
-        found = self.phrasing_totals.get(item)
-        if found is None:
+    def total(self, item: Indexed, at: int) -> float:
+        """The sum of the IDF of the terms of `item.keys[at]`, the denominator of its precision,
+        summed (by `sum`) in sorted term order, so reproducible to the last bit. Memoised per
+        phrasing, and computed only for phrasings a question shares a term with."""
+        totals = self.phrasing_totals.get(item)
+        if totals is None:
+            totals = self.phrasing_totals[item] = [None] * len(item.keys)
+        value = totals[at]
+        if value is None:
             get = self.get
-            parts: list[list[float]] = [[] for _ in item.keys]
-            for term, mask in item.term_phrasings.items():  # sorted terms
-                weight = get(term, 1.0)
-                at = 0
-                while mask:
-                    if mask & 1:
-                        parts[at].append(weight)
-                    mask >>= 1
-                    at += 1
-            found = self.phrasing_totals[item] = tuple([sum(p) for p in parts])
-        return found
+            value = totals[at] = sum(get(t, 1.0) for t, mask in item.term_phrasings.items() if mask >> at & 1)
+        return value
+
+    def totals(self, item: Indexed) -> tuple[float, ...]:
+        """`total` of every phrasing of `item`, in `item.keys` order."""
+        return tuple(self.total(item, at) for at in range(len(item.keys)))

@@ -259,7 +259,7 @@ class PhrasingFit:
         key_len, precision_weight = self.key_len, self.precision_weight
         bases = self.bases
         table = self.idf
-        stats_of = table.phrasings.get
+        totals_of, total_of = table.phrasing_totals.get, table.total
         out: list[tuple[float, float, dict[int, float]]] = []
         for item in items:
             found = memo.get(item)
@@ -279,8 +279,7 @@ class PhrasingFit:
                         shared[at] = [parts, weight]
                     else:
                         parts.append(weight)
-            stats = stats_of(item) or table.phrasing_idf(item)
-            lengths = stats.lengths
+            lengths = item.lengths
             nearest = bisect_left(lengths, key_len)
             if nearest == len(lengths):
                 nearest -= 1
@@ -289,9 +288,12 @@ class PhrasingFit:
                 others = below
             others = best = others + EPS
             if shared:
-                keys, totals = item.keys, stats.totals
+                keys = item.keys
+                totals = totals_of(item) or ()  # this table's memo of the phrasings' totals
                 for at, parts in shared.items():
-                    total = totals[at]
+                    total = totals[at] if totals else None
+                    if total is None:
+                        total = total_of(item, at)  # computed once per table and phrasing
                     # As `sum` adds them up (0 + a = a): the same float for one term or many.
                     precision = (parts if type(parts) is float else sum(parts)) / total if total else 0.0
                     shared[at] = precision
