@@ -197,9 +197,14 @@ class AnswerService:
         speaking = focus.facet in {None, "quote"} and asks_for_words(part.question)
         if speaking and query.speaker and not self.engine.has_speaker_in(query.speaker, scope):
             speaker = self.lexicon.entities[query.speaker]
-            return self._abstain(
-                question, f"{NOT_KNOWN} The article does not quote {speaker.name}.", matches, query
+            # An outlet's report is told, not quoted ("What did Nikkei say?"): an entry about it answers.
+            reported = speaker.kind == "organization" and any(
+                query.speaker in m.doc.entities for m in matches
             )
+            if not reported:
+                return self._abstain(
+                    question, f"{NOT_KNOWN} The article does not quote {speaker.name}.", matches, query
+                )
         # An entry that does not state the kind of fact asked for ranks lower: "Where did the
         # meeting happen?" is about the entry on when it happened, but that one cannot answer.
         miss = self.weights.facet_miss_factor

@@ -135,3 +135,9 @@ def test_someone_the_article_never_mentions_is_not_corrected_into_someone_else(
 ) -> None:
     answer = service.answer("Did Prime Minister Kishida attend the meeting?")
     assert not answer.answered and "Kishida" in answer.answer
+
+
+def test_an_outlet_that_reported_is_answered_a_person_never_quoted_is_not(service: AnswerService) -> None:
+    assert service.answer("wat did nikkei say").entry_id == "nikkei-report"
+    putin = service.answer("What did Putin say about the meeting?")
+    assert not putin.answered and "does not quote" in putin.answer

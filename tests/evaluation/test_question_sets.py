@@ -38,7 +38,7 @@ TEST_SPLIT_SHA256 = "9c22d0a5180fefbf0d2b0bcf6f8783c2202e83950c36b6b7c7c43eb546e
 #: The CI gate on the dev split: what the bot reaches today, so a change that loses ground fails.
 GATE_IN_SCOPE = 0.87
 GATE_NEARMISS = 0.86
-GATE_WRONG_FACTS = 3
+GATE_WRONG_FACTS = 2
 #: A knowledge phrasing this close (rapidfuzz ratio) to a dev or test question is a copy of it.
 NEAR_COPY = 90.0
 

@@ -98,6 +98,10 @@ _LEADING_LINK = re.compile(r"^(?:and|also|plus|so|then|but|oh|and also|and then)
 _REFERRING: Final = frozenset(
     {"it", "that", "this", "he", "she", "they", "him", "her", "them", "one", "those", "these", "his", "their"}
 )
+#: Words that make a head about the asker rather than the topic.
+_PERSONAL: Final = frozenset(
+    {"i", "im", "ive", "me", "my", "mine", "we", "our", "us", "ok", "okay", "so", "hi", "hey"}
+)
 #: A head that sets the scene of the question rather than a preamble ("In the photo, who ...").
 _SCENE = re.compile(r"^(?:in|on|at|about|regarding|for|from|during|according to|as for)\b", re.IGNORECASE)
 #: Non-topic words when deciding whether a short question needs the sentence before it.
@@ -176,19 +180,23 @@ def _asks(sentence: str) -> bool:
     return weak is not None and opens_question(stripped[weak.end() :])
 
 
-def _from_question_word(clause: str) -> str:
-    """ "for my report, which city was it held in?" -> "which city was it held in?"
+def _from_question_word(clause: str) -> tuple[str, str]:
+    """ "for my report, which city was it held in?" -> ("which city was it held in?", "for my
+    report,"): the question, and the head before it.
 
-    Within a sentence a preamble ends at a comma or a dash that a question opens after; a head
-    that sets the scene ("In the photo, who is on the left?") is part of the question.
+    Within a sentence a head ends at a comma or a dash that a question opens after; a head that
+    sets the scene ("In the photo, who is on the left?") stays part of the question. The head
+    is kept as context: "The drills of Russia and China, where are they held?" points back to it.
     """
     pieces = re.split(r"(?<=[,:;\u2013\u2014-])\s+", clause)
     for at in range(1, len(pieces)):
         tail = " ".join(pieces[at:])
         head = " ".join(pieces[:at])
         if opens_question(tail) and not opens_question(head) and not _SCENE.match(head):
-            return tail
-    return clause
+            # A head about the asker ("I'm writing a report for class,") is preamble, not topic.
+            personal = any(w in _PERSONAL for w in _words(head))
+            return tail, "" if personal else head.rstrip(" ,:;\u2013\u2014-")
+    return clause, ""
 
 
 def _points_back(question: str) -> bool:
@@ -254,7 +262,7 @@ _TAG = re.compile(
 )
 # "Is it true that X?", "I seem to recall X", "Correct me if I'm wrong, but X": the same.
 _CHECK_FRAME = re.compile(
-    r"^(?:is it (?:true|correct|right|the case) that|am i right (?:that|in thinking that)|"
+    r"^(?:is (?:it )?(?:true|correct|right|the case) that|am i right (?:that|in thinking that)|"
     r"i (?:seem to |kind of |sort of )?(?:recall|remember|think|believe|thought)(?: that)?|"
     r"i (?:heard|read|was told) that|"
     r"correct me if i'?m wrong,? (?:but )?|tell me if|confirm(?: for me)? (?:that|whether)|so,?|wait,?)\s+",
@@ -316,11 +324,10 @@ def find_questions(text: str) -> list[Part]:
         if not _asks(sentence):
             context = sentence
             continue
-        asked = drop_request_frame(sentence)
-        asked = _from_question_word(asked)
+        asked, head = _from_question_word(drop_request_frame(sentence))
         asked = drop_request_frame(_LEADING_LINK.sub("", asked)).strip()
         if any(ch.isalnum() for ch in asked):
-            found.append(_leaning(asked, context))
+            found.append(_leaning(asked, " ".join(filter(None, [head, context]))))
         context = ""
     return found or [Part(text.strip())]
 

@@ -158,3 +158,10 @@ def test_a_statement_put_up_for_confirmation_is_a_yes_no_question(message: str, 
 
 def test_a_lone_is_that_right_is_kept_as_asked() -> None:
     assert _questions("Is that right?") == ["Is that right?"]
+
+
+def test_a_topic_before_the_question_is_its_context_a_preamble_is_not() -> None:
+    [topic] = find_questions("The drills of Russia and China, where are they held?")
+    assert topic.question == "where are they held?" and topic.context == "The drills of Russia and China"
+    [preamble] = find_questions("I'm writing a report for class, which city was it held in?")
+    assert preamble == Part("which city was it held in?")
