@@ -330,13 +330,18 @@ def _entity_words(asked: Asked, lexicon: EntityLexicon) -> set[str]:
 def says_the_rest(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
     """Whether the entry says all of the question but its premise, its named entities and the
     words the article never uses: then it speaks to what was asked, and can answer or correct."""
-    return _covers_the_rest(asked, _read(doc).stems, lexicon)
+    return _covers_the_rest(asked, _read(doc).stems, lexicon, min_words=1)
 
 
-def _covers_the_rest(asked: Asked, stems: frozenset[str], lexicon: EntityLexicon) -> bool:
-    """Whether the entry states the rest of the question's proposition (all but the premise)."""
+def _covers_the_rest(
+    asked: Asked, stems: frozenset[str], lexicon: EntityLexicon, min_words: int = CORRECTION_MIN_WORDS
+) -> bool:
+    """Whether the entry states the rest of the question's proposition (all but the premise).
+
+    Correcting a premise needs more of the rest said (`CORRECTION_MIN_WORDS`) than answering.
+    """
     entity_words = _entity_words(asked, lexicon)
     rest = [w for w in _content_words(asked.text) if w not in entity_words and w not in asked.unsupported]
-    if len(rest) < CORRECTION_MIN_WORDS:
+    if len(rest) < min_words:
         return False
     return sum(stem(w) in stems for w in rest) >= CORRECTION_COVERAGE * len(rest)

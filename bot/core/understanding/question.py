@@ -262,7 +262,7 @@ _TAG = re.compile(
 )
 # "Is it true that X?", "I seem to recall X", "Correct me if I'm wrong, but X": the same.
 _CHECK_FRAME = re.compile(
-    r"^(?:is (?:it )?(?:true|correct|right|the case) that|am i right (?:that|in thinking that)|"
+    r"^(?:is (?:it )?(?:true|correct|right|the case)(?: that)?|am i right (?:that|in thinking that)|"
     r"i (?:seem to |kind of |sort of )?(?:recall|remember|think|believe|thought)(?: that)?|"
     r"i (?:heard|read|was told) that|"
     r"correct me if i'?m wrong,? (?:but )?|tell me if|confirm(?: for me)? (?:that|whether)|so,?|wait,?)\s+",
