@@ -16,13 +16,14 @@ This module is part of the core: it never imports discord.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.core.limits import (
     MAX_ANSWER_CHARS,
@@ -32,15 +33,18 @@ from bot.core.limits import (
     MAX_PHRASING_CHARS,
     MAX_PHRASINGS,
     MAX_SPEAKER_CHARS,
+    NORMALIZED_TEXT_CACHE,
     QUESTION_LOG_CLOSE_SECONDS,
 )
 from bot.core.loader import Problem, check_citations, excerpt_too_short, list_limit_problems, parse_items
 from bot.core.models import Citation, Entry, EntryDraft, Scope, slugify
+from bot.core.offload import run_heavy
 from bot.core.sources import Passage
 from bot.core.store import (
     BASE_SCOPE,
     EntryExists,
     EntryNotFound,
+    EntrySummary,
     EntryVersion,
     GuildStats,
     ReadOnlyScope,
@@ -61,6 +65,8 @@ GAP_SIMILARITY: Final = 85.0
 GAP_SCAN_LIMIT: Final = 500
 #: `list_entries`: fuzzy matches below this score (0..100) are not listed.
 LIST_FUZZY_CUTOFF: Final = 70.0
+#: Phrasings compared per call into rapidfuzz (about a millisecond of work each).
+_MATCH_SLICE: Final = 200
 #: How many -2, -3... suffixes `unique_id` tries before giving up (a server holds 500 entries).
 _MAX_ID_SUFFIX: Final = 1000
 #: Quote marks a moderator may paste around an excerpt; dropped when only the inside is verbatim.
@@ -337,25 +343,68 @@ def _unquote(excerpt: str) -> str | None:
     return None
 
 
-def _matching_entries(entries: Sequence[StoredEntry], query: str) -> list[StoredEntry]:
-    """Substring matches (id, a phrasing or the answer) by id, then fuzzy matches, best first."""
+@functools.lru_cache(maxsize=NORMALIZED_TEXT_CACHE)
+def _normalized(text: str) -> str:
+    """`normalize_query(text)`, remembered: the same phrasings are matched again and again."""
+    return normalize_query(text)
+
+
+def _match_order(items: Sequence[tuple[str, Sequence[str], str]], query: str) -> list[int]:
+    """Indices of the (id, phrasings, answer) items matching `query`: substring matches (id, a
+    phrasing or the answer) in their order, then fuzzy matches on id and phrasings, best first."""
     needle = query.strip().casefold()
-    key = normalize_query(needle)
-    exact: list[StoredEntry] = []
-    fuzzy: list[tuple[float, StoredEntry]] = []
-    for stored in entries:
-        entry = stored.entry
-        fields = [entry.id, *entry.questions, entry.answer]
-        if any(needle in f.casefold() for f in fields):
-            exact.append(stored)
-            continue
-        if not key:
-            continue
-        score = max(fuzz.token_set_ratio(key, normalize_query(f)) for f in [entry.id, *entry.questions])
-        if score >= LIST_FUZZY_CUTOFF:
-            fuzzy.append((score, stored))
-    fuzzy.sort(key=lambda item: (-item[0], item[1].id))
-    return exact + [s for _, s in fuzzy]
+    key = _normalized(needle)
+    exact: list[int] = []
+    rest: list[int] = []
+    for n, (entry_id, questions, answer) in enumerate(items):
+        if any(needle in f.casefold() for f in (entry_id, *questions, answer)):
+            exact.append(n)
+        else:
+            rest.append(n)
+    if not key or not rest:
+        return exact
+    owners: list[int] = []
+    fields: list[str] = []
+    for n in rest:
+        entry_id, questions, _ = items[n]
+        for text in (entry_id, *questions):
+            owners.append(n)
+            fields.append(_normalized(text))
+    best: dict[int, float] = {}
+    # rapidfuzz's C loop instead of thousands of Python-level comparisons; in slices, because
+    # it holds the GIL while it runs and the event loop needs it back every few milliseconds.
+    for start in range(0, len(fields), _MATCH_SLICE):
+        for _, score, index in process.extract(
+            key,
+            fields[start : start + _MATCH_SLICE],
+            scorer=fuzz.token_set_ratio,
+            score_cutoff=LIST_FUZZY_CUTOFF,
+            limit=None,
+        ):
+            owner = owners[start + index]
+            best[owner] = max(best.get(owner, 0.0), score)
+    fuzzy = sorted(best, key=lambda n: (-best[n], items[n][0]))
+    return exact + fuzzy
+
+
+def _matching_entries(entries: Sequence[StoredEntry], query: str) -> list[StoredEntry]:
+    items = [(s.entry.id, s.entry.questions, s.entry.answer) for s in entries]
+    return [entries[n] for n in _match_order(items, query)]
+
+
+def _autocomplete_pairs(rows: Sequence[EntrySummary], text: str, limit: int) -> list[tuple[str, str]]:
+    """(id, "id — first phrasing") of the best matches, as `list_entries` would order them."""
+    items = [(r.id, r.questions, r.answer) for r in rows]
+    if text.strip():
+        order = _match_order(items, text)
+    else:  # nothing typed yet: the most recently changed entries are the likeliest to be edited
+        order = sorted(range(len(rows)), key=lambda n: rows[n].updated_at, reverse=True)
+    pairs: list[tuple[str, str]] = []
+    for n in order[: max(0, limit)]:
+        row = rows[n]
+        first = row.questions[0] if row.questions else ""
+        pairs.append((row.id, f"{row.id}{' (removed)' if row.deleted else ''} \u2014 {first}"))
+    return pairs
 
 
 def _export_item(entry: Entry) -> dict[str, Any]:
@@ -632,7 +681,7 @@ class CurationService:
         if not (query or "").strip():
             return entries
         # Fuzzy matching over a full server is tens of milliseconds of CPU: off the event loop.
-        return await asyncio.to_thread(_matching_entries, entries, query or "")
+        return await run_heavy(_matching_entries, entries, query or "")
 
     async def entry_ids_for_autocomplete(
         self, scope: Scope, text: str, limit: int = 25, *, include_removed: bool = False
@@ -641,15 +690,11 @@ class CurationService:
 
         `include_removed` offers soft-removed entries too (marked), for history and revert.
         Labels are not cut to Discord's 100 characters here (that limit lives with the adapter).
+        Reads only ids, phrasings and answers (not whole entries), and matches off the event
+        loop: a server of hundreds of large entries costs its own moderators, not everyone.
         """
-        entries = await self.list_entries(scope, text, include_removed=include_removed)
-        if not text.strip():
-            # Nothing typed yet: the most recently changed entries are the likeliest to be edited.
-            entries = sorted(entries, key=lambda s: s.updated_at, reverse=True)
-        return [
-            (s.id, f"{s.id}{' (removed)' if s.deleted else ''} \u2014 {s.entry.questions[0]}")
-            for s in entries[: max(0, limit)]
-        ]
+        rows = await self.store.entry_summaries(scope, include_removed=include_removed)
+        return await run_heavy(_autocomplete_pairs, rows, text, limit)
 
     # ---- export / import --------------------------------------------------------------------
 
@@ -657,7 +702,7 @@ class CurationService:
         """The scope's live entries in the `knowledge/entries/*.yaml` format, sorted by id."""
         entries = sorted(await self.store.active_entries(scope), key=lambda s: s.id)
         # Dumping a full server is CPU work: off the event loop, like parsing an import.
-        return await asyncio.to_thread(dump_yaml, {"entries": [_export_item(s.entry) for s in entries]})
+        return await run_heavy(dump_yaml, {"entries": [_export_item(s.entry) for s in entries]})
 
     def parse_import(self, data: bytes) -> list[Entry]:
         """Validate an import file completely; the entries, or ImportInvalid with every problem.
@@ -717,7 +762,7 @@ class CurationService:
         """
         _require_guild(scope)
         _check_size(data)  # before any work on a huge buffer
-        entries = await asyncio.to_thread(self.parse_import, data)
+        entries = await run_heavy(self.parse_import, data)
         current = {s.id for s in await self.store.active_entries(scope)}
         total = len(current | {e.id for e in entries})
         if total > self.max_entries:
@@ -746,7 +791,7 @@ class CurationService:
         await self.assistant.questions.flush(QUESTION_LOG_CLOSE_SECONDS)  # include what was just asked
         stats = await self.store.unanswered_questions(scope, self._since(days), limit=GAP_SCAN_LIMIT)
         rows = [(s.question, s.count, s.last_asked) for s in stats]
-        groups = await asyncio.to_thread(group_questions, rows)
+        groups = await run_heavy(group_questions, rows)
         return groups[: max(0, limit)]
 
     async def stats(self, scope: Scope, days: int | None = None) -> ScopeStats:

@@ -56,3 +56,8 @@ QA_AUTOCOMPLETE_PER_SERVER: Final = (60, 10.0)
 #: Autocomplete of /ask (in memory, about a millisecond), per user and per server (0: DMs).
 ASK_AUTOCOMPLETE_PER_USER: Final = (30, 10.0)
 ASK_AUTOCOMPLETE_PER_SERVER: Final = (300, 10.0)
+#: Worker threads for CPU-heavy curation work (see bot.core.offload): few, so that the event
+#: loop keeps the GIL most of the time.
+HEAVY_WORK_THREADS: Final = 1
+#: Normalised phrasings kept for /qa list and autocomplete matching (least recently used go).
+NORMALIZED_TEXT_CACHE: Final = 50_000

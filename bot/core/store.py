@@ -42,6 +42,7 @@ import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
 from bot.core.models import Entry, Scope
+from bot.core.offload import run_heavy
 from bot.core.text import normalize_verbatim
 
 log = logging.getLogger(__name__)
@@ -216,6 +217,38 @@ class StoredEntry(_Model):
     @property
     def id(self) -> str:
         return self.entry.id
+
+
+@dataclass(frozen=True)
+class EntrySummary:
+    """What a search over a server's entries needs: far lighter than a whole `StoredEntry`."""
+
+    id: str
+    deleted: bool
+    updated_at: str
+    questions: list[str]
+    answer: str
+
+
+def _summaries(rows: Iterable[sqlite3.Row]) -> list[EntrySummary]:
+    out: list[EntrySummary] = []
+    for row in rows:
+        try:
+            questions = json.loads(row["questions"] or "[]")
+        except ValueError:
+            continue  # a damaged row: `active_entries` names it
+        if not isinstance(questions, list):
+            continue
+        out.append(
+            EntrySummary(
+                id=row["id"],
+                deleted=bool(row["deleted"]),
+                updated_at=str(row["updated_at"]),
+                questions=[str(q) for q in questions],
+                answer=str(row["answer"] or ""),
+            )
+        )
+    return out
 
 
 class EntryVersion(_Model):
@@ -824,7 +857,18 @@ class Store:
                 f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE scope = ? AND (deleted = 0 OR ?) ORDER BY id",
                 (_db_scope(scope), int(include_removed)),
             )
-        return await asyncio.to_thread(_stored_entries, rows)
+        return await run_heavy(_stored_entries, rows)
+
+    async def entry_summaries(self, scope: Scope, *, include_removed: bool = False) -> list[EntrySummary]:
+        """Id, phrasings and answer of each entry of one scope (SQLite extracts them)."""
+        async with self._reading() as db:
+            rows = await db.execute_fetchall(
+                "SELECT id, deleted, updated_at, json_extract(data, '$.questions') AS questions,"
+                " json_extract(data, '$.answer') AS answer FROM entries"
+                " WHERE scope = ? AND (deleted = 0 OR ?) ORDER BY id",
+                (_db_scope(scope), int(include_removed)),
+            )
+        return await run_heavy(_summaries, rows)
 
     async def all_active_entries(self) -> list[StoredEntry]:
         """Every live entry of every scope (the base first), to build the search index."""
@@ -833,7 +877,7 @@ class Store:
                 f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE deleted = 0 ORDER BY scope, id"
             )
         # Parsed in a worker thread: thousands of entries would hold the event loop for seconds.
-        return await asyncio.to_thread(_stored_entries, rows)
+        return await run_heavy(_stored_entries, rows)
 
     async def get_entry(
         self, scope: Scope, entry_id: str, *, include_deleted: bool = False
@@ -1272,6 +1316,7 @@ __all__ = [
     "BASE_SCOPE",
     "EntryExists",
     "EntryNotFound",
+    "EntrySummary",
     "EntryVersion",
     "GuildStats",
     "LimitExceeded",

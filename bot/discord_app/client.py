@@ -10,10 +10,18 @@ from discord.ext import commands
 
 from bot.core.assistant import Assistant
 from bot.core.curation import CurationService
+from bot.core.limits import (
+    ASK_AUTOCOMPLETE_PER_SERVER,
+    ASK_AUTOCOMPLETE_PER_USER,
+    QA_AUTOCOMPLETE_PER_MEMBER,
+    QA_AUTOCOMPLETE_PER_SERVER,
+    QA_COMMANDS_PER_MEMBER,
+    QA_COMMANDS_PER_SERVER,
+)
 from bot.core.models import Source
-from bot.discord_app import render
+from bot.discord_app import render, stale
 from bot.discord_app.errors import MeetingTree
-from bot.discord_app.guards import QuestionLimiter, RecentAnswers
+from bot.discord_app.guards import FairShare, QuestionLimiter, RecentAnswers
 from bot.discord_app.views import FeedbackButton, SuggestionSelect
 from bot.settings import Settings
 
@@ -44,6 +52,10 @@ class MeetingBot(commands.Bot):
         self.sync_on_start = sync_on_start
         self.limiter = QuestionLimiter(settings.cooldown_rate, settings.cooldown_per_seconds)
         self.recent = RecentAnswers(settings.duplicate_window_seconds)
+        # Fair sharing between servers (see guards.FairShare; the numbers are in core.limits).
+        self.qa_commands = FairShare(QA_COMMANDS_PER_MEMBER, QA_COMMANDS_PER_SERVER)
+        self.qa_autocomplete = FairShare(QA_AUTOCOMPLETE_PER_MEMBER, QA_AUTOCOMPLETE_PER_SERVER)
+        self.ask_autocomplete = FairShare(ASK_AUTOCOMPLETE_PER_USER, ASK_AUTOCOMPLETE_PER_SERVER)
 
     @property
     def primary_source(self) -> Source | None:
@@ -70,6 +82,16 @@ class MeetingBot(commands.Bot):
             synced = await self.tree.sync()
             log.info("synced %d commands globally", len(synced))
         return synced
+
+    def dispatch(self, event_name: str, /, *args: object, **kwargs: object) -> None:
+        # discord.py dispatches "interaction" right after handing it to the view store, before
+        # any handler runs: the moment to note whether anything claimed it.
+        if event_name == "interaction" and args and isinstance(args[0], discord.Interaction):
+            stale.mark_unclaimed(self, args[0])
+        super().dispatch(event_name, *args, **kwargs)
+
+    async def on_interaction(self, interaction: discord.Interaction, /) -> None:
+        await stale.answer_unclaimed(interaction)
 
     async def on_message(self, message: discord.Message, /) -> None:
         # No text commands: questions in messages are handled by the ask cog's listener.

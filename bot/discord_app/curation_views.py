@@ -33,6 +33,7 @@ from bot.core.permissions import REFUSAL, can_curate
 from bot.core.store import EntryVersion, StoredEntry, StoreError, VersionConflict
 from bot.discord_app import render
 from bot.discord_app.errors import report
+from bot.discord_app.stale import FORM_FILE, give_back
 
 if TYPE_CHECKING:
     from bot.discord_app.client import MeetingBot
@@ -55,6 +56,10 @@ MANAGE_SERVER_ONLY: Final = (
     "Only members with the Manage Server permission can choose who may curate this server's answers."
 )
 NOT_YOURS: Final = "These buttons belong to the moderator who ran the command; run it yourself to use them."
+OTHER_SERVER: Final = (
+    "This belongs to another server: buttons and forms act only in the server where the command ran."
+)
+FORM_REFUSED: Final = "Nothing was saved: {reason} Everything you typed is attached as `{file}`."
 
 _ACTIONS: Final = {
     "seed": "loaded from the knowledge files",
@@ -88,6 +93,18 @@ class NotCurator(app_commands.CheckFailure):
 class NotYourButtons(app_commands.CheckFailure):
     def __init__(self) -> None:
         super().__init__(NOT_YOURS)
+
+
+class OtherServer(app_commands.CheckFailure):
+    """A button or form replayed in a server other than the one it was made for."""
+
+    def __init__(self) -> None:
+        super().__init__(OTHER_SERVER)
+
+
+def require_same_server(interaction: discord.Interaction, guild_id: int | None) -> None:
+    if guild_id is not None and interaction.guild_id != guild_id:
+        raise OtherServer()
 
 
 def _role_ids(member: discord.Member) -> set[int]:
@@ -297,10 +314,13 @@ class EntryModal(discord.ui.Modal):
         *,
         entry_id: str | None = None,
         expected_version: int | None = None,
+        guild_id: int | None = None,
     ) -> None:
         super().__init__(title=render.truncate(title, render.MAX_MODAL_TITLE), timeout=MODAL_TIMEOUT)
         self.entry_id = entry_id
         self.expected_version = expected_version
+        #: The server the form was opened in: it saves there or nowhere.
+        self.guild_id = guild_id
         questions, answer, excerpts, speaker = draft_text(draft) if draft else ("", "", "", "")
         self.questions: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
             label="Question phrasings (one per line)",
@@ -339,17 +359,23 @@ class EntryModal(discord.ui.Modal):
             self.add_item(item)
 
     @classmethod
-    def for_add(cls, draft: EntryDraft | None = None) -> EntryModal:
-        return cls("Add an answer for this server", draft)
+    def for_add(cls, draft: EntryDraft | None = None, *, guild_id: int | None = None) -> EntryModal:
+        return cls("Add an answer for this server", draft, guild_id=guild_id)
 
     @classmethod
-    def for_edit(cls, entry_id: str, draft: EntryDraft, expected_version: int) -> EntryModal:
-        return cls(f"Edit {entry_id}", draft, entry_id=entry_id, expected_version=expected_version)
+    def for_edit(
+        cls, entry_id: str, draft: EntryDraft, expected_version: int, *, guild_id: int | None = None
+    ) -> EntryModal:
+        return cls(
+            f"Edit {entry_id}", draft, entry_id=entry_id, expected_version=expected_version, guild_id=guild_id
+        )
 
     def again(self, draft: EntryDraft, expected_version: int | None = None) -> EntryModal:
         """The same form, filled with `draft` (what the moderator typed)."""
         version = expected_version if expected_version is not None else self.expected_version
-        return EntryModal(self.title, draft, entry_id=self.entry_id, expected_version=version)
+        return EntryModal(
+            self.title, draft, entry_id=self.entry_id, expected_version=version, guild_id=self.guild_id
+        )
 
     def typed(self) -> EntryDraft:
         return draft_from_text(
@@ -358,6 +384,7 @@ class EntryModal(discord.ui.Modal):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         # The permission is checked again on submit: it may have been taken away meanwhile.
+        require_same_server(interaction, self.guild_id)
         await require_curator(interaction)
         return True
 
@@ -384,7 +411,9 @@ class EntryModal(discord.ui.Modal):
             await self._not_saved(
                 interaction,
                 "Nothing was saved. Press **Edit and retry** to reopen the form with what you typed.",
-                RetryView(interaction.user.id, partial(self.again, exc.draft), "Edit and retry"),
+                RetryView(
+                    interaction.user.id, partial(self.again, exc.draft), "Edit and retry", guild_id=guild_id
+                ),
                 draft_problems_embed(exc),
             )
             return
@@ -394,7 +423,12 @@ class EntryModal(discord.ui.Modal):
                 f"{exc} Nothing was overwritten. Reopen `/qa edit` to start from their version, "
                 f"or reopen the form with your text to replace version {exc.actual} knowingly "
                 "(see `/qa history` for what they changed).",
-                RetryView(interaction.user.id, partial(self.again, draft, exc.actual), "Reopen with my text"),
+                RetryView(
+                    interaction.user.id,
+                    partial(self.again, draft, exc.actual),
+                    "Reopen with my text",
+                    guild_id=guild_id,
+                ),
             )
             return
         except StoreError as exc:
@@ -403,7 +437,9 @@ class EntryModal(discord.ui.Modal):
             await self._not_saved(
                 interaction,
                 f"Not saved: {exc} Your text is kept: press **Reopen with my text** to try again.",
-                RetryView(interaction.user.id, partial(self.again, draft), "Reopen with my text"),
+                RetryView(
+                    interaction.user.id, partial(self.again, draft), "Reopen with my text", guild_id=guild_id
+                ),
             )
             return
         await interaction.response.send_message(
@@ -431,6 +467,17 @@ class EntryModal(discord.ui.Modal):
     async def on_error(  # type: ignore[override]  # Modal.on_error has no `item`
         self, interaction: discord.Interaction, error: Exception, /
     ) -> None:
+        if isinstance(error, app_commands.CheckFailure):
+            # Refused (another server, or no longer a curator): say why, and give the text back.
+            fields = [
+                (item.custom_id, item.value)
+                for item in self.children
+                if isinstance(item, discord.ui.TextInput)
+            ]
+            reason = str(error) or "you can't use this form here."
+            log.info("entry form refused: %s", reason)
+            await give_back(interaction, FORM_REFUSED.format(reason=reason, file=FORM_FILE), fields)
+            return
         await report(interaction, error, "the entry form")
 
 
@@ -442,13 +489,18 @@ class EntryModal(discord.ui.Modal):
 class OwnerView(discord.ui.View):
     """A view only the moderator who opened it may use (and only while they may curate)."""
 
-    def __init__(self, owner_id: int, *, timeout: float | None = VIEW_TIMEOUT) -> None:
+    def __init__(
+        self, owner_id: int, *, timeout: float | None = VIEW_TIMEOUT, guild_id: int | None = None
+    ) -> None:
         super().__init__(timeout=timeout)
         self.owner_id = owner_id
+        #: The server the buttons were made in: they act there or nowhere.
+        self.guild_id = guild_id
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         if interaction.user.id != self.owner_id:
             raise NotYourButtons()
+        require_same_server(interaction, self.guild_id)
         await require_curator(interaction)
         return True
 
@@ -461,8 +513,10 @@ class OwnerView(discord.ui.View):
 class RetryView(OwnerView):
     """One button that reopens a form filled with what the moderator typed."""
 
-    def __init__(self, owner_id: int, make_modal: Callable[[], EntryModal], label: str) -> None:
-        super().__init__(owner_id)
+    def __init__(
+        self, owner_id: int, make_modal: Callable[[], EntryModal], label: str, *, guild_id: int | None = None
+    ) -> None:
+        super().__init__(owner_id, guild_id=guild_id)
         self.make_modal = make_modal
         self.retry.label = label
 
@@ -474,7 +528,7 @@ class RetryView(OwnerView):
 
 class ConfirmRemoveView(OwnerView):
     def __init__(self, owner_id: int, guild_id: int, stored: StoredEntry) -> None:
-        super().__init__(owner_id, timeout=5 * 60.0)
+        super().__init__(owner_id, timeout=5 * 60.0, guild_id=guild_id)
         self.guild_id = guild_id
         self.stored = stored
 
@@ -514,8 +568,10 @@ class ConfirmRemoveView(OwnerView):
 class ListPager(OwnerView):
     """Pages through a server's entries, `LIST_PAGE_SIZE` at a time."""
 
-    def __init__(self, owner_id: int, entries: Sequence[StoredEntry], heading: str) -> None:
-        super().__init__(owner_id)
+    def __init__(
+        self, owner_id: int, entries: Sequence[StoredEntry], heading: str, *, guild_id: int | None = None
+    ) -> None:
+        super().__init__(owner_id, guild_id=guild_id)
         self.entries = list(entries)
         self.heading = heading
         self.page = 0
@@ -571,13 +627,13 @@ class GapButton(discord.ui.Button["GapsView"]):
     async def callback(self, interaction: discord.Interaction) -> None:
         phrasings = [" ".join(v.split()) for v in self.gap.variants][:MAX_PHRASINGS]
         draft = EntryDraft(questions=phrasings, answer="", excerpts=[], speaker=None)
-        await interaction.response.send_modal(EntryModal.for_add(draft))
+        await interaction.response.send_modal(EntryModal.for_add(draft, guild_id=interaction.guild_id))
 
 
 class GapsView(OwnerView):
     """One "Add answer for #n" button per listed gap (the first `MAX_GAP_BUTTONS`)."""
 
-    def __init__(self, owner_id: int, gaps: Sequence[Gap]) -> None:
-        super().__init__(owner_id)
+    def __init__(self, owner_id: int, gaps: Sequence[Gap], *, guild_id: int | None = None) -> None:
+        super().__init__(owner_id, guild_id=guild_id)
         for number, gap in enumerate(gaps[:MAX_GAP_BUTTONS], start=1):
             self.add_item(GapButton(number, gap))

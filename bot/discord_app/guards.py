@@ -1,17 +1,22 @@
-"""Abuse control for askers: a per-user question rate, and no reposting of a fresh answer.
+"""Abuse control: a per-user question rate, no reposting of a fresh answer, and fair shares.
 
 One limiter serves slash commands, the context menu, DMs and mentions, so a user cannot get
-around the rate by switching from /ask to a DM.
+around the rate by switching from /ask to a DM. `FairShare` gives each member and each server
+its own budget of costly interactions (/qa commands, autocomplete), so one server's moderators
+cannot slow the bot for every other server. The numbers live in `bot.core.limits`.
 """
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
+import discord
 from discord import app_commands
+from discord.ext import commands
 
+from bot.core.limits import RATE_LIMIT_USERS, RECENT_ANSWERS
 from bot.core.text import normalize_query
 
 Clock = Callable[[], float]
@@ -20,7 +25,7 @@ Clock = Callable[[], float]
 class QuestionLimiter:
     """`rate` questions per `per` seconds per user, on discord.py's own token bucket."""
 
-    def __init__(self, rate: int, per: float, *, max_users: int = 10_000) -> None:
+    def __init__(self, rate: int, per: float, *, max_users: int = RATE_LIMIT_USERS) -> None:
         self.rate = rate
         self.per = per
         self._max_users = max_users
@@ -42,7 +47,9 @@ class QuestionLimiter:
 class RecentAnswers:
     """Remembers what was answered publicly in each channel for `window` seconds."""
 
-    def __init__(self, window: float, *, clock: Clock = time.monotonic, max_items: int = 5_000) -> None:
+    def __init__(
+        self, window: float, *, clock: Clock = time.monotonic, max_items: int = RECENT_ANSWERS
+    ) -> None:
         self.window = window
         self._clock = clock
         self._max_items = max_items
@@ -74,3 +81,43 @@ class RecentAnswers:
             if now - at < self.window:
                 break
             del self._seen[key]
+
+
+def member_key(interaction: discord.Interaction) -> Hashable:
+    return (interaction.guild_id or 0, interaction.user.id)
+
+
+def server_key(interaction: discord.Interaction) -> Hashable:
+    return interaction.guild_id or 0
+
+
+class FairShare:
+    """A budget per member and a budget per server, on discord.py's `CooldownMapping`
+    (which also forgets buckets once they are full again, so memory stays bounded)."""
+
+    def __init__(self, per_member: tuple[int, float], per_server: tuple[int, float]) -> None:
+        self._member: commands.CooldownMapping[discord.Interaction] = commands.CooldownMapping.from_cooldown(
+            per_member[0], per_member[1], member_key
+        )
+        self._server: commands.CooldownMapping[discord.Interaction] = commands.CooldownMapping.from_cooldown(
+            per_server[0], per_server[1], server_key
+        )
+
+    @staticmethod
+    def _wait(
+        mapping: commands.CooldownMapping[discord.Interaction], interaction: discord.Interaction
+    ) -> float:
+        bucket = mapping.get_bucket(interaction)
+        return (bucket.update_rate_limit() or 0.0) if bucket is not None else 0.0
+
+    def member_wait(self, interaction: discord.Interaction) -> float:
+        """Seconds this member must wait (0: allowed, and counted)."""
+        return self._wait(self._member, interaction)
+
+    def server_wait(self, interaction: discord.Interaction) -> float:
+        """Seconds this server must wait (0: allowed, and counted)."""
+        return self._wait(self._server, interaction)
+
+    def allow(self, interaction: discord.Interaction) -> bool:
+        """Both budgets at once: the member's first, so one member cannot spend the server's."""
+        return self.member_wait(interaction) == 0.0 and self.server_wait(interaction) == 0.0

@@ -584,7 +584,9 @@ async def test_a_member_without_permission_is_refused_by_every_qa_command(live: 
     modal = await open_modal(live, qa("add", user=MEMBER))
     values = fill([MOTTO_Q + " again"], MOTTO_A, [STAND])
     body = await respond(live, submit(modal, values, **PLAIN))
-    assert is_ephemeral(body) and body["data"]["content"] == REFUSAL
+    assert is_ephemeral(body) and REFUSAL in body["data"]["content"]
+    # ...and gets back what they typed (issue 11, item 6): nothing typed is lost.
+    assert MOTTO_A in body["files"]["your-form.txt"].decode("utf-8")
     assert await _state(live, entry_id) == before
 
 

@@ -34,6 +34,11 @@ HELP_TEXT = (
 )
 
 
+def _ask_autocomplete_budget(interaction: discord.Interaction) -> bool:
+    bot: MeetingBot = interaction.client  # type: ignore[assignment]
+    return bot.ask_autocomplete.allow(interaction)
+
+
 class AskCog(commands.Cog):
     def __init__(self, bot: MeetingBot) -> None:
         self.bot = bot
@@ -100,6 +105,7 @@ class AskCog(commands.Cog):
         await self.answer_interaction(interaction, question, private=private)
 
     @ask.autocomplete("question")
+    @app_commands.check(lambda interaction: _ask_autocomplete_budget(interaction))
     async def ask_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:

@@ -23,7 +23,7 @@ from discord.utils import MISSING
 
 from bot.core.curation import CurationService, ImportInvalid, describe_history, draft_of, import_size_problem
 from bot.core.models import Scope
-from bot.core.store import EntryNotFound, ReadOnlyScope, StoredEntry
+from bot.core.store import EntryNotFound, ReadOnlyScope, StoredEntry, StoreError
 from bot.discord_app import render
 from bot.discord_app.curation_views import (
     ConfirmRemoveView,
@@ -58,12 +58,28 @@ def _bot(interaction: discord.Interaction) -> MeetingBot:
     return cast("MeetingBot", interaction.client)
 
 
+class QaTooFast(app_commands.CheckFailure):
+    """Over a member's or a server's budget of /qa commands; the message says how long to wait."""
+
+
+async def _autocomplete_budget(interaction: discord.Interaction) -> bool:
+    """discord.py answers an autocomplete whose check fails with no choices (cheaply)."""
+    return _bot(interaction).qa_autocomplete.allow(interaction)
+
+
+#: On every /qa autocomplete: a member's and a server's budget (one shared by all of them).
+qa_autocomplete_budget = app_commands.check(_autocomplete_budget)
+
+
 async def _entry_choices(
     interaction: discord.Interaction, current: str, *, include_removed: bool
 ) -> list[app_commands.Choice[str]]:
     """This server's entry ids (never another server's, never the base); curators only."""
     guild_id = interaction.guild_id
-    if guild_id is None or not await is_curator(interaction):
+    try:
+        if guild_id is None or not await is_curator(interaction):
+            return []
+    except StoreError:  # the database is busy or unavailable: no suggestions, no traceback
         return []
     pairs = await _bot(interaction).curation.entry_ids_for_autocomplete(
         guild_id, current, render.MAX_CHOICES, include_removed=include_removed
@@ -71,12 +87,14 @@ async def _entry_choices(
     return [app_commands.Choice(name=render.choice_name(label), value=entry_id) for entry_id, label in pairs]
 
 
+@qa_autocomplete_budget
 async def entry_id_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     return await _entry_choices(interaction, current, include_removed=False)
 
 
+@qa_autocomplete_budget
 async def any_entry_id_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
@@ -84,6 +102,7 @@ async def any_entry_id_autocomplete(
     return await _entry_choices(interaction, current, include_removed=True)
 
 
+@qa_autocomplete_budget
 async def version_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[int]]:
@@ -121,7 +140,17 @@ class CurationCog(
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Every /qa use: in a server, by a curator (`/qa config`: by a Manage Server member)."""
         command = interaction.command
+        budget = self.bot.qa_commands
+        wait = budget.member_wait(interaction)
+        if wait:
+            raise QaTooFast(f"You're using /qa quickly; please wait {max(1, round(wait))} s and try again.")
         await require_curator(interaction, manage_server=command is not None and command.name == "config")
+        wait = budget.server_wait(interaction)
+        if wait:
+            raise QaTooFast(
+                "This server's moderators are using /qa a lot right now; "
+                f"please wait {max(1, round(wait))} s and try again."
+            )
         return True
 
     # ---- helpers ----------------------------------------------------------------------------
@@ -188,7 +217,7 @@ class CurationCog(
                 "Remove one with /qa remove before adding another.",
             )
             return
-        await interaction.response.send_modal(EntryModal.for_add())
+        await interaction.response.send_modal(EntryModal.for_add(guild_id=guild_id))
 
     @app_commands.command(name="edit", description="Edit one of this server's answers (opens a form)")
     @app_commands.rename(entry_id="id")
@@ -197,8 +226,9 @@ class CurationCog(
     async def edit(
         self, interaction: discord.Interaction, entry_id: app_commands.Range[str, 1, MAX_ID_CHARS]
     ) -> None:
-        stored = await self._live_entry(self._guild(interaction), entry_id.strip())
-        modal = EntryModal.for_edit(stored.id, draft_of(stored), stored.version)
+        guild_id = self._guild(interaction)
+        stored = await self._live_entry(guild_id, entry_id.strip())
+        modal = EntryModal.for_edit(stored.id, draft_of(stored), stored.version, guild_id=guild_id)
         await interaction.response.send_modal(modal)
 
     @app_commands.command(
@@ -292,7 +322,7 @@ class CurationCog(
         heading = "This server's answers"
         if query:
             heading += f" matching \u201c{' '.join(query.split())}\u201d"
-        pager = ListPager(interaction.user.id, entries, heading)
+        pager = ListPager(interaction.user.id, entries, heading, guild_id=guild_id)
         await self._say(interaction, embed=pager.embed(), view=pager if pager.pages > 1 else None)
 
     @app_commands.command(name="export", description="Download this server's answers as a YAML file")
@@ -354,7 +384,11 @@ class CurationCog(
             period = f" in the last {days} day(s)" if days else ""
             await self._say(interaction, f"No unanswered questions{period}. \N{PARTY POPPER}")
             return
-        await self._say(interaction, embed=gaps_embed(gaps, days), view=GapsView(interaction.user.id, gaps))
+        await self._say(
+            interaction,
+            embed=gaps_embed(gaps, days),
+            view=GapsView(interaction.user.id, gaps, guild_id=guild_id),
+        )
 
     @app_commands.command(
         name="stats", description="Questions asked here, answered rate, top answers, feedback"
