@@ -1,12 +1,15 @@
 """Item 4, load: 1,000 /ask interactions in bursts of 100 concurrent, moderators editing meanwhile.
 
+Timed to the final answer: a "thinking…" deferral is not an answer; its follow-up or edit is.
+
 Through the fake Discord, the real bot gets 10 bursts of 100 INTERACTION_CREATE events (distinct
 users and channels, a seeded mix of answerable, unanswerable and moderator-entry questions)
 while a moderator task creates and edits this server's entries every ~10 ms through the curation
 service. Every interaction must get its initial response within Discord's 3 s window, no write
 may hit "database is locked", and every question must reach the question log.
-Latency is measured from the event leaving the fake gateway to the callback reaching the fake
-REST API (both stamped by the fake on one monotonic clock).
+Latency is measured from the event leaving the fake gateway to the final answer reaching the
+fake REST API: the callback when it is the answer, else the follow-up or edit after a deferral
+(both stamped by the fake on one monotonic clock).
 """
 
 from __future__ import annotations
@@ -96,20 +99,49 @@ class Moderator:
             await asyncio.sleep(0.01)
 
 
-async def wait_for_callbacks(live: Live, pending: set[str], start: int, timeout: float) -> dict[str, float]:  # noqa: ASYNC109
-    """Arrival time of the first callback of each pending interaction (scans new requests only)."""
-    arrived: dict[str, float] = {}
+#: Callback types that are the answer itself (4: a message, 7: an update); 5 only says "thinking…".
+_FINAL_CALLBACKS = {4, 7}
+_DEFERRED = 5
+_WEBHOOK = re.compile(r"^/webhooks/\d+/([^/]+)(?:/messages/@original)?$")
+
+
+async def wait_for_answers(
+    live: Live,
+    pending: dict[str, str],
+    start: int,
+    timeout: float,  # noqa: ASYNC109
+) -> dict[str, float]:
+    """When each pending interaction (id -> token) got its *final* answer (scans new requests).
+
+    A callback of type 4 or 7 is the answer. A deferral (type 5, "thinking…") is not: its
+    answer is the follow-up message or the edit of the original response that comes after it,
+    so a bot that always defers and answers late is measured late (issue 11, item 11)."""
+    final: dict[str, float] = {}
+    by_token = {token: interaction_id for interaction_id, token in pending.items()}
+    deferred: set[str] = set()
     seen = start
     deadline = time.monotonic() + timeout
-    while pending - arrived.keys() and time.monotonic() < deadline:
+    while pending.keys() - final.keys() and time.monotonic() < deadline:
         items = live.fake.requests.items
         for request in items[seen:]:
-            match = _CALLBACK.match(request.path)
-            if match and request.method == "POST" and match[1] in pending:
-                arrived.setdefault(match[1], request.time)
+            if request.status >= 300:
+                continue
+            callback = _CALLBACK.match(request.path)
+            if callback and request.method == "POST" and callback[1] in pending:
+                kind = (request.json or {}).get("type")
+                if kind in _FINAL_CALLBACKS:
+                    final.setdefault(callback[1], request.time)
+                elif kind == _DEFERRED:
+                    deferred.add(callback[1])
+                continue
+            webhook = _WEBHOOK.match(request.path)
+            if webhook and request.method in {"POST", "PATCH"}:
+                interaction_id = by_token.get(webhook[1])
+                if interaction_id in deferred:
+                    final.setdefault(interaction_id, request.time)
         seen = len(items)
         await asyncio.sleep(0.005)
-    return arrived
+    return final
 
 
 async def test_1000_asks_in_bursts_of_100_while_moderators_edit(
@@ -142,7 +174,8 @@ async def test_1000_asks_in_bursts_of_100_while_moderators_edit(
                 for interaction in interactions:
                     sent[interaction["id"]] = time.monotonic()
                     await live.fake.dispatch("INTERACTION_CREATE", interaction)
-                arrived = await wait_for_callbacks(live, set(sent), start, timeout=15.0)
+                tokens = {i["id"]: i["token"] for i in interactions}
+                arrived = await wait_for_answers(live, tokens, start, timeout=15.0)
                 for interaction_id, at in arrived.items():
                     latencies.append((at - sent[interaction_id]) * 1000)
                 answered += len(arrived)
@@ -185,3 +218,35 @@ async def test_1000_asks_in_bursts_of_100_while_moderators_edit(
     ]
     assert ours == []
     assert logged == BURSTS * BURST_SIZE, "some questions never reached the question log"
+
+
+async def test_the_load_measure_sees_a_bot_that_defers_and_answers_late(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The measure itself: a bot that always says "thinking…" at once and answers 3.5 s later
+    must come out over the deadline (before, it passed "1000/1000, over deadline 0")."""
+    from bot.discord_app.cogs import ask as ask_cog
+
+    monkeypatch.setattr(ask_cog, "DEFER_AFTER_SECONDS", 0.0)
+    async with live_bot(settings_for(tmp_path)) as live:
+        real_ask = live.assistant.ask
+
+        async def slow_ask(*args: object, **kwargs: object) -> object:
+            await asyncio.sleep(DEADLINE_S + 0.5)
+            return await real_ask(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(live.assistant, "ask", slow_ask)
+        start = len(live.fake.requests.items)
+        interactions = [ask_payload("Who attended the meeting?", channel_id=snowflake()) for _ in range(5)]
+        sent: dict[str, float] = {}
+        for interaction in interactions:
+            sent[interaction["id"]] = time.monotonic()
+            await live.fake.dispatch("INTERACTION_CREATE", interaction)
+        arrived = await wait_for_answers(
+            live, {i["id"]: i["token"] for i in interactions}, start, timeout=15.0
+        )
+        assert arrived.keys() == sent.keys(), "a late answer was never seen"
+        late = [at - sent[i] for i, at in arrived.items()]
+        assert all(seconds > DEADLINE_S for seconds in late), late
+        callbacks = [r for r in live.fake.requests.items[start:] if _CALLBACK.match(r.path)]
+        assert all(r.json["type"] == _DEFERRED for r in callbacks), "the bot did not defer"
