@@ -208,10 +208,11 @@ class AnswerService:
         # An entry that does not state the kind of fact asked for ranks lower: "Where did the
         # meeting happen?" is about the entry on when it happened, but that one cannot answer.
         miss = self.weights.facet_miss_factor
-        matches = sorted(
-            (m if states_facet(asked, m.doc) else replace(m, score=m.score * miss) for m in matches),
-            key=lambda m: -m.score,
-        )
+        if miss < 1.0:
+            matches = sorted(
+                (m if states_facet(asked, m.doc) else replace(m, score=m.score * miss) for m in matches),
+                key=lambda m: -m.score,
+            )
         reason = ""
         if asked.unsupported:
             # "Will Japan send troops?": a real word that neither the entries nor the article use
