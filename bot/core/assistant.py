@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.core.answers import Answer, AnswerService
-from bot.core.limits import FEEDBACK_WAIT_SECONDS, MAX_QUESTION_CHARS
+from bot.core.limits import FEEDBACK_WAIT_SECONDS, MAX_QUESTION_CHARS, QUESTION_LOG_BACKLOG
 from bot.core.loader import KnowledgeBase, Problem, check_citations, load_knowledge
 from bot.core.models import Entry, Scope
 from bot.core.questionlog import QuestionLog
@@ -101,14 +101,25 @@ class Assistant:
         if doc is None:
             return None
         answer = self.service.render_document(valid_unicode(question), doc)
-        return self._logged(answer, scope, channel_id, user_id)
+        result = self._logged(answer, scope, channel_id, user_id)
+        await self._let_the_log_write()
+        return result
 
     async def ask(
         self, question: str, scope: Scope = None, *, channel_id: int | None = None, user_id: int | None = None
     ) -> AskResult:
         # One path for the CLI and Discord: undecodable input is answered, never an apology.
         answer = self.service.answer(valid_unicode(question), scope)
-        return self._logged(answer, scope, channel_id, user_id)
+        result = self._logged(answer, scope, channel_id, user_id)
+        await self._let_the_log_write()
+        return result
+
+    async def _let_the_log_write(self) -> None:
+        """Give the log writer its turn, even to a caller that asks without ever waiting on
+        anything else (`ask --jsonl` on a long file): one turn of the event loop, and with a
+        backlog a millisecond's sleep, so the database's thread gets the interpreter too."""
+        backlog = self.questions.pending >= QUESTION_LOG_BACKLOG
+        await asyncio.sleep(0.001 if backlog else 0)
 
     async def record_feedback(self, question_id: int, user_id: int, helpful: bool) -> None:
         """A vote on an answer; waits (briefly) for the answer's log entry to be written first."""

@@ -34,6 +34,8 @@ MAX_YAML_DEPTH: Final = 32
 #: Asked questions waiting to be written to the question log; past this, new ones are dropped
 #: (and counted) rather than delaying an answer or growing without limit.
 QUESTION_LOG_QUEUE: Final = 5_000
+#: Questions waiting past which each answer yields a millisecond to the log writer.
+QUESTION_LOG_BACKLOG: Final = 50
 #: Questions written to the log in one transaction.
 QUESTION_LOG_BATCH: Final = 200
 #: How long closing waits for the question log to be written before dropping the rest.
