@@ -49,9 +49,7 @@ def test_a_question_no_entry_answers_is_answered_from_the_article(kb: KnowledgeB
     [citation] = answer.citations
     assert "Individually Tailored Partnership Program" in citation.excerpt and citation.location == "¶4"
     # A lower confidence than the passage's own match: it is not a curated answer.
-    assert (
-        answer.confidence < sparse.fallback.search("Which program did the US endorse?")[0].score
-    )
+    assert answer.confidence < sparse.fallback.search("Which program did the US endorse?")[0].score
 
 
 def test_the_article_fallback_still_declines_what_the_article_does_not_say(kb: KnowledgeBase) -> None:
