@@ -223,14 +223,15 @@ class AnswerService:
         best: float | None = None  # the score of the best entry about what the question names
         for match in matches:
             doc = match.doc
-            if doc.not_in_article and query.entities and not query.entities & (doc.entities | doc.mentioned):
-                continue  # a "the article does not say" about other things ("pictures", not the outlet)
+            if query.entities and (doc.kind == "decline" or doc.not_in_article):
+                # Small talk never answers a question that names someone ("How old is Hayashi?"
+                # is not "How old are you?"), nor does a "the article does not say" about others.
+                if doc.kind == "decline" or not query.entities & (doc.entities | doc.mentioned):
+                    continue
             best = match.score if best is None else best
             if match.score < max(self.answer_threshold, best - self.weights.fallthrough_margin):
                 break
             if doc.kind == "decline":
-                if query.entities:
-                    continue  # "How old is Hayashi?" names someone: not small talk about the bot
                 # Small talk or a question about the bot: a friendly reply, no claim from the source.
                 return self._abstain(question, doc.answer, [], query)
             if doc.not_in_article:
