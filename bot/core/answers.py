@@ -223,11 +223,8 @@ class AnswerService:
         best: float | None = None  # the score of the best entry about what the question names
         for match in matches:
             doc = match.doc
-            if query.entities and (doc.kind == "decline" or doc.not_in_article):
-                # Small talk never answers a question that names someone ("How old is Hayashi?"
-                # is not "How old are you?"), nor does a "the article does not say" about others.
-                if doc.kind == "decline" or not query.entities & (doc.entities | doc.mentioned):
-                    continue
+            if query.entities and _speaks_of_others(doc, query.entities):
+                continue
             best = match.score if best is None else best
             if match.score < max(self.answer_threshold, best - self.weights.fallthrough_margin):
                 break
@@ -369,6 +366,15 @@ class AnswerService:
             suggestions=[text for _, text in chosen],
             suggestion_keys=[key for key, _ in chosen],
         )
+
+
+def _speaks_of_others(doc: Document, named: frozenset[str]) -> bool:
+    """Whether `doc` cannot speak to a question that names `named`: small talk never answers a
+    question naming someone ("How old is Hayashi?" is not "How old are you?"), nor does a "the
+    article does not say" entry about other things."""
+    if doc.kind == "decline":
+        return True
+    return doc.not_in_article and not named & (doc.entities | doc.mentioned)
 
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth")
