@@ -21,7 +21,7 @@ from bot.core.answers import Answer
 from bot.core.loader import KnowledgeError, load_knowledge
 from bot.core.store import StoreError
 from bot.logs import configure_logging
-from bot.settings import Settings
+from bot.settings import Settings, env_name
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -68,6 +68,12 @@ async def _ask(settings: Settings, args: argparse.Namespace, stdin: TextIO, stdo
     assistant = await Assistant.start(settings)
     try:
         if args.jsonl:
+            if args.question:
+                raise CliError(
+                    "--jsonl reads one question per line of standard input; ask a single question "
+                    "without --jsonl, or pipe the questions in",
+                    EXIT_USAGE,
+                )
             for line in _lines(stdin):
                 result = await assistant.ask(line.rstrip("\r\n"), args.guild)
                 stdout.write(_dump(result.answer) + "\n")
@@ -132,13 +138,7 @@ async def _kb_transfer(settings: Settings, args: argparse.Namespace, stdout: Tex
 
     data = b""
     if args.kb_command == "import":
-        if args.guild is None:
-            raise CliError(
-                "the curated base is read-only here: it changes only through the knowledge files; "
-                "pass --guild ID to import into a server",
-                EXIT_USAGE,
-            )
-        data = _read_import_file(args.file)
+        data = _read_import_file(args.file)  # --guild is required by the parser
     assistant = await Assistant.start(settings)
     try:
         curation = CurationService(assistant, max_entries_per_guild=settings.max_entries_per_guild)
@@ -178,7 +178,7 @@ def _kb(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
     if args.kb_command == "validate":
         stdout.write(f"knowledge base OK: {', '.join(f'{v} {k}' for k, v in stats.items())}\n")
     else:
-        stdout.write(json.dumps(stats, indent=2) + "\n")
+        stdout.write(json.dumps({**stats, "database": str(settings.database)}, indent=2) + "\n")
     return EXIT_OK
 
 
@@ -268,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", type=Path, default=None, help="write to FILE, not stdout")
     imp = kb_sub.add_parser("import", help="add or update a server's entries from YAML, all or nothing")
     imp.add_argument(
-        "--guild", type=_guild_id, default=None, help="server id (required: the base is read-only)"
+        "--guild", type=_guild_id, required=True, help="server id (the curated base is read-only)"
     )
     imp.add_argument("file", help="YAML file in the export format ('-' reads stdin)")
     imp.add_argument(
@@ -287,7 +287,8 @@ def main(
         settings = Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        sys.stderr.write(f"error: invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}\n")
+        name = env_name(str(first["loc"][0])) if first["loc"] else "a setting"
+        sys.stderr.write(f"error: invalid setting {name}: {first['msg']}\n")
         return EXIT_USAGE
     # Only the long-running bot logs at INFO by default; one-shot commands keep stderr quiet.
     level = settings.log_level.upper()

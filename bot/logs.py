@@ -8,9 +8,22 @@ import sys
 FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
 
 
+class _NoVoiceWarnings(logging.Filter):
+    """discord.py warns that PyNaCl and davey are missing, for voice this bot never uses."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in record.getMessage()
+
+
+_VOICE_FILTER = _NoVoiceWarnings()
+
+
 def configure_logging(level: str | int = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level if isinstance(level, int) else level.upper())
+    client = logging.getLogger("discord.client")
+    if _VOICE_FILTER not in client.filters:
+        client.addFilter(_VOICE_FILTER)

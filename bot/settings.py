@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -89,6 +88,9 @@ class Settings(BaseSettings):
         return None if isinstance(value, str) and not value.strip() else value
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()
+def env_name(field: str) -> str:
+    """The environment variable a user sets for a settings field (`answer_threshold` ->
+    `BOT_ANSWER_THRESHOLD`), for error messages that name what the user typed."""
+    return {"discord_token": "DISCORD_TOKEN", "dev_guild_id": "DEV_GUILD_ID"}.get(
+        field, f"BOT_{field.upper()}"
+    )

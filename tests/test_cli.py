@@ -8,10 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import discord
 import pytest
 import yaml
 
 from bot.core.text import normalize_verbatim
+from bot.logs import configure_logging
 from tests.conftest import ARTICLE, KNOWLEDGE, run_cli
 
 ARTICLE_TEXT = normalize_verbatim(ARTICLE.read_text(encoding="utf-8"))
@@ -99,10 +101,11 @@ def test_an_invalid_knowledge_base_lists_every_problem_and_exits_non_zero(tmp_pa
         assert "Traceback" not in result.stderr
 
 
-def test_an_invalid_setting_is_one_line(tmp_path: Path) -> None:
+def test_an_invalid_setting_is_one_line_naming_the_variable(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "ask", "hi", env={"BOT_ANSWER_THRESHOLD": "lots"})
     assert result.returncode == 2
-    assert result.stderr.startswith("error: invalid setting answer_threshold")
+    assert result.stderr.startswith("error: invalid setting BOT_ANSWER_THRESHOLD")
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("command", ["run", "sync"])
@@ -177,3 +180,27 @@ def test_guild_zero_is_a_usage_error_not_a_traceback(tmp_path: Path, command: st
     result = run_cli(tmp_path, command, "--guild", "0", *(["who attended"] if command == "ask" else []))
     assert result.returncode == 2
     assert "not a server id" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_jsonl_with_a_question_argument_is_refused(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "ask", "--jsonl", "who attended", stdin="who attended\n")
+    assert result.returncode == 2
+    assert "--jsonl reads one question per line of standard input" in result.stderr
+    assert result.stdout == ""
+
+
+def test_kb_import_help_says_guild_is_required(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "kb", "import", "--help")
+    assert result.returncode == 0
+    assert "--guild GUILD" in result.stdout and "[--guild" not in result.stdout
+
+
+def test_kb_stats_says_where_the_database_is(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "kb", "stats")
+    assert json.loads(result.stdout)["database"] == str(tmp_path / "db.sqlite3")
+
+
+def test_no_voice_warnings_at_start_up(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO")
+    discord.Client(intents=discord.Intents.none())
+    assert "voice will NOT be supported" not in capsys.readouterr().err

@@ -142,6 +142,8 @@ class Assistant:
 
 
 async def _open_store(settings: Settings, read_only: bool) -> Store:
+    # Said at every start: the default location depends on the user, not the directory.
+    log.info("database: %s", settings.database)
     try:
         return await Store.open(settings.database, busy_timeout=settings.db_busy_timeout, read_only=read_only)
     except StoreUnavailable as exc:
