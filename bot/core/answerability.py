@@ -16,17 +16,14 @@ from typing import Final, NamedTuple
 from bot.core.documents import Document
 from bot.core.entities import EntityLexicon
 from bot.core.text import STOP_WORDS, cased_tokens, normalize_query, stem
-from bot.core.understanding.focus import MISSING, Facet, Focus
+from bot.core.understanding.focus import CALENDAR_WORDS, MISSING, Facet, Focus
 
 #: Entity kinds that name a location; a question naming one location is contradicted by an
 #: entry that places the same thing elsewhere.
 LOCATION_KINDS: Final = frozenset({"place", "country"})
 #: Kinds of thing a qualifier moves to another occasion ("the previous 2+2", "the next summit").
 OCCASION_KINDS: Final = frozenset({"event"})
-_CALENDAR: Final = re.compile(
-    r"\b(january|february|march|april|may|june|july|august|september|october|november|december"
-    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
-)
+_CALENDAR: Final = re.compile(rf"\b({CALENDAR_WORDS})\b")
 _FINER_PLACE: Final = re.compile(r"\b(?:building|base|room|hotel|street|address|airport|hall|venue)\b")
 #: "held in Tokyo?", "at a base?": a location given as a premise.
 _LOCATING_WORDS: Final = frozenset({"in", "at", "near"})

@@ -13,20 +13,19 @@ import re
 import unicodedata
 from typing import Final
 
+from bot.core.text import CHAT_SPELLINGS
+
 #: Shorthand -> what it stands for (lower case, whole words only).
 ABBREVIATIONS: Final[dict[str, str]] = {
+    # The chat spellings tokenisation already folds (one table, in bot.core.text), and more.
+    **CHAT_SPELLINGS,
     "ppl": "people",
     "ppls": "people",
     "peeps": "people",
     "mtg": "meeting",
     "mtng": "meeting",
     "meetin": "meeting",
-    "abt": "about",
-    "bout": "about",
-    "u": "you",
     "ya": "you",
-    "ur": "your",
-    "r": "are",
     "w/": "with",
     "w": "with",
     "n": "and",
@@ -46,9 +45,6 @@ ABBREVIATIONS: Final[dict[str, str]] = {
     "gonna": "going to",
     "gotta": "have to",
     "dunno": "do not know",
-    "wat": "what",
-    "wut": "what",
-    "wht": "what",
     # Misspelt question and function words: the typo corrector reads only topic words.
     "waht": "what",
     "whta": "what",
@@ -62,16 +58,12 @@ ABBREVIATIONS: Final[dict[str, str]] = {
     "woh": "who",
     "ther": "there",
     "thier": "their",
-    "teh": "the",
     "waz": "was",
     "wuz": "was",
     "becuase": "because",
     "beacuse": "because",
-    "wen": "when",
-    "wher": "where",
     "whr": "where",
     "hw": "how",
-    "y": "why",
     "dis": "this",
     "dat": "that",
     "da": "the",
@@ -100,10 +92,7 @@ ABBREVIATIONS: Final[dict[str, str]] = {
     "wud": "would",
     "shud": "should",
     "ty": "thanks",
-    "thx": "thanks",
     "tysm": "thanks",
-    "pls": "please",
-    "plz": "please",
     "pleez": "please",
     "k": "ok",
     "kk": "ok",

@@ -192,14 +192,16 @@ def focus_of(question: str) -> Focus:
     )
 
 
-_MONTHS = (
+#: Month and weekday names: the words that name a day (read here and by `answerability`).
+CALENDAR_WORDS: Final = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 )
 #: What a passage must contain to state each kind of fact; used for passages whose facts are not
 #: declared (a moderator's entry, a sentence of the article).
 _STATES: Final[dict[str, re.Pattern[str]]] = {
-    "date": re.compile(rf"\b(?:{_MONTHS})\b|\b(?:19|20)\d\d\b|\b(?:next|last|this|past) (?:week|year|month)\b"
+    "date": re.compile(rf"\b(?:{CALENDAR_WORDS})\b|\b(?:19|20)\d\d\b"
+                       r"|\b(?:next|last|this|past) (?:week|year|month)\b"
                        r"|\byesterday\b|\btoday\b|\btomorrow\b"),
     "number": re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?"
                          r"|hundreds?|thousands?|millions?|billions?|fifty|twenty|thirty|forty)\b"),
