@@ -351,7 +351,7 @@ class AnswerService:
         if query is None or not query.unknown_entities:
             for match in matches:
                 if match.score >= self.suggestion_threshold and match.doc.kind == "entry":
-                    suggestions.setdefault(match.doc.key, match.best_question)
+                    suggestions.setdefault(match.doc.key, _as_suggestion(match))
         for starter, key in self.starters:
             if len(suggestions) >= self.max_suggestions:
                 break
@@ -366,6 +366,13 @@ class AnswerService:
             suggestions=[text for _, text in chosen],
             suggestion_keys=[key for key, _ in chosen],
         )
+
+
+def _as_suggestion(match: Match) -> str:
+    """A question worth offering: the phrasing that matched when it reads as a question, else
+    the entry's title ("putin" or "meeting date" are keywords people type, not questions)."""
+    phrasing = match.best_question
+    return phrasing if phrasing.endswith("?") and len(phrasing.split()) >= 3 else match.doc.title
 
 
 def _speaks_of_others(doc: Document, named: frozenset[str]) -> bool:

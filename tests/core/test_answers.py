@@ -141,3 +141,9 @@ def test_an_outlet_that_reported_is_answered_a_person_never_quoted_is_not(servic
     assert service.answer("wat did nikkei say").entry_id == "nikkei-report"
     putin = service.answer("What did Putin say about the meeting?")
     assert not putin.answered and "does not quote" in putin.answer
+
+
+def test_suggestions_are_questions_not_keywords(service: AnswerService) -> None:
+    answer = service.answer("putin birthday")  # matched the keyword phrasing "putin"
+    assert not answer.answered and answer.suggestions
+    assert all(s.endswith("?") and len(s.split()) >= 3 for s in answer.suggestions), answer.suggestions
