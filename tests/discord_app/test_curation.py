@@ -127,7 +127,7 @@ async def answer_text(
 async def test_qa_is_a_guild_only_group_for_manage_server(live: Live) -> None:
     [put] = live.fake.find_requests("PUT", paths.guild_commands(GUILD_ID))[:1]
     qa_cmd = next(c for c in put.json if c["name"] == "qa")
-    assert str(qa_cmd["default_member_permissions"]) == "32"
+    assert str(qa_cmd["default_member_permissions"]) == "8192"  # Manage Messages
     assert qa_cmd["dm_permission"] is False
     assert qa_cmd["contexts"] == [0]
     subs = {o["name"]: o for o in qa_cmd["options"]}
@@ -609,6 +609,8 @@ async def test_curators_are_accepted_by_every_qa_command(tmp_path: Path, who: st
         role, resolved = role_option("moderator_role", MOD_ROLE)
         configured = await respond(live, qa("config", [role], resolved=resolved))
         assert "may now curate" in configured["data"]["content"]
+        # The reply says how a role without Manage Messages gets to see /qa.
+        assert "Server Settings \u2192 Integrations" in configured["data"]["content"]
         assert await live.assistant.store.get_moderator_role(GUILD_ID) == int(MOD_ROLE["id"])
 
         if who == "moderator role":

@@ -141,7 +141,9 @@ async def test_the_registered_qa_group_is_exactly_the_matrix(matrix: Matrix) -> 
     put = matrix.live.fake.find_requests("PUT", r"/guilds/\d+/commands$")[0]
     qa_command = next(c for c in put.json if c["name"] == "qa")
     assert sorted(o["name"] for o in qa_command["options"]) == sorted(COMMANDS)
-    assert qa_command["dm_permission"] is False and str(qa_command["default_member_permissions"]) == "32"
+    assert (
+        qa_command["dm_permission"] is False and str(qa_command["default_member_permissions"]) == "8192"
+    )  # Manage Messages
 
 
 @pytest.mark.parametrize(("command", "actor"), list(EXPECTED), ids=[f"{c}-{a}" for c, a in EXPECTED])

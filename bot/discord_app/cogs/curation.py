@@ -4,10 +4,11 @@ A thin face on `bot.core.curation.CurationService`, where every rule lives (limi
 excerpts, versions, scopes, import validation). This module only gathers what Discord gives
 (who, which server, what they typed) and shows the result privately.
 
-Access, twice over: the group carries `default_member_permissions` = Manage Server and is
-guild-only (what Discord enforces and shows), and `interaction_check` checks every use again,
-because server admins can override command visibility. Members with the server's configured
-moderator role pass the check too, except for `/qa config`, which stays Manage Server only.
+Access, twice over: the group carries `default_member_permissions` = Manage Messages and is
+guild-only (what Discord shows: low enough that a moderator role usually sees it, since members
+who may only use the configured role must be able to see the command), and `interaction_check`
+checks every use: Manage Server, or the server's configured moderator role; `/qa config` stays
+Manage Server only. A server changes who sees /qa under Server Settings -> Integrations.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ async def version_autocomplete(
 
 
 @app_commands.guild_only()
-@app_commands.default_permissions(manage_guild=True)
+@app_commands.default_permissions(manage_messages=True)
 class CurationCog(
     commands.GroupCog, group_name="qa", group_description="Moderators: curate this server's answers"
 ):
@@ -429,7 +430,9 @@ class CurationCog(
             await self._say(
                 interaction,
                 f"Members with {moderator_role.mention} may now curate this server's answers with /qa "
-                "(as may everyone with Manage Server).",
+                "(as may everyone with Manage Server). Discord shows /qa to members with Manage "
+                "Messages; if this role lacks that permission, allow it for /qa under Server "
+                "Settings \u2192 Integrations.",
             )
             return
         if clear:
