@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from hypothesis import HealthCheck, settings
+
 from bot.core.assistant import Assistant
 from bot.discord_app import render
 from bot.discord_app.client import MeetingBot
@@ -23,6 +25,16 @@ JSON = dict[str, Any]
 RAW_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d{17,20}>")
 #: discord.utils.escape_mentions puts a zero-width space after the "@".
 ZWSP = "\u200b"
+
+
+def fuzz(examples: int) -> settings:
+    """Hypothesis settings of the fuzz tests: no per-example deadline, one bot for many examples."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        print_blob=True,
+    )
 
 
 def settings_for(tmp_path: Path, **over: Any) -> Settings:

@@ -18,7 +18,7 @@ from pathlib import Path
 import discord
 import pytest
 import pytest_asyncio
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import given, seed
 from hypothesis import strategies as st
 
 from bot.core.answers import AnswerService
@@ -34,6 +34,7 @@ from tests.reliability.helpers import (
     ask_payload,
     component_problems,
     embed_problems,
+    fuzz,
     live_bot,
     message_problems,
     respond,
@@ -116,16 +117,6 @@ SEED = METRICS.seed
 RAN: Counter[str] = Counter()
 #: The example budget of each fuzz test; together at least 2,000.
 BUDGET = {"service": 1500, "long": 300, "escape": 500, "discord": 60}
-
-
-def fuzz(examples: int) -> settings:
-    """Hypothesis settings of these tests: no per-example deadline, one bot for many examples."""
-    return settings(
-        max_examples=examples,
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-        print_blob=True,
-    )
 
 
 _MD_ALWAYS = set("\\*_~|`")

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import yaml
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import given, seed
 from hypothesis import strategies as st
 
 from bot.core.assistant import Assistant
@@ -35,6 +35,7 @@ from bot.core.loader import KnowledgeError, load_knowledge
 from bot.settings import PROJECT_ROOT, Settings
 from tests.conftest import KNOWLEDGE
 from tests.reliability.conftest import METRICS, ReliabilityMetrics
+from tests.reliability.helpers import fuzz
 
 pytestmark = pytest.mark.reliability
 #: The async tests share one Assistant (and so one event loop) for the module.
@@ -42,15 +43,6 @@ one_loop = pytest.mark.asyncio(loop_scope="module")
 
 SEED = METRICS.seed
 GUILD = 111_111_111_111_111_111
-
-
-def fuzz(examples: int) -> settings:
-    return settings(
-        max_examples=examples,
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-        print_blob=True,
-    )
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
