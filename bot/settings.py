@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.store.url import PostgresUrl, is_postgres_url
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: The curated base shipped with the package (bot/knowledge links to the checkout's knowledge/).
 PACKAGED_KNOWLEDGE = Path(str(resources.files("bot").joinpath("knowledge"))).resolve()
@@ -41,7 +43,9 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = Field(
         default=None, validation_alias=AliasChoices("DEV_GUILD_ID", "BOT_DEV_GUILD_ID")
     )
-    database: Path = Field(default_factory=default_database, description="SQLite file path")
+    #: An SQLite file path, or a PostgreSQL URL (`postgresql://USER:PASS@HOST:PORT/DB`) that
+    #: prints without its password.
+    database: Path | PostgresUrl = Field(default_factory=default_database)
     knowledge_dir: Path = Field(default=PACKAGED_KNOWLEDGE)
     log_level: str = Field(default="INFO")
 
@@ -62,8 +66,18 @@ class Settings(BaseSettings):
     cooldown_per_seconds: float = Field(default=30.0, gt=0)
     duplicate_window_seconds: float = Field(default=20.0, ge=0)
 
-    # SQLite busy timeout, seconds: how long a writer waits for a lock before giving up politely.
+    # Busy timeout, seconds: how long a writer waits for a lock before giving up politely.
     db_busy_timeout: float = Field(default=5.0, gt=0)
+    # PostgreSQL: the most connections one process's pool opens (plus one to listen for changes).
+    db_pool_size: int = Field(default=4, ge=1, le=100)
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database_kind(cls, value: object) -> object:
+        # A URL must not become a Path: Path("postgresql://...") folds the "//".
+        if is_postgres_url(value):
+            return PostgresUrl(str(value) if not isinstance(value, PostgresUrl) else value.dsn())
+        return Path(value) if isinstance(value, str) else value
 
     def answer_options(self) -> dict[str, Any]:
         """The answer service's keyword arguments these settings set (unset ones keep the fit)."""

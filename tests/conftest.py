@@ -99,3 +99,15 @@ def run_cli(
         encoding="utf-8",
         timeout=120,
     )
+
+
+@pytest.fixture(scope="session")
+def postgres_url_factory() -> Callable[[], str]:
+    """Fresh databases on the session's one real PostgreSQL; skips (with the reason) where it
+    cannot start."""
+    from tests.databases import fresh_postgres_url, postgres_skip_reason
+
+    reason = postgres_skip_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    return fresh_postgres_url

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from bot.core.answers import Answer, AnswerService
 from bot.core.limits import FEEDBACK_WAIT_SECONDS, MAX_QUESTION_CHARS, QUESTION_LOG_BACKLOG
-from bot.core.loader import KnowledgeBase, Problem, check_citations, load_knowledge
-from bot.core.models import Entry, Scope
+from bot.core.live import LiveUpdates, index_entry
+from bot.core.loader import KnowledgeBase, load_knowledge
+from bot.core.models import Scope
 from bot.core.questionlog import QuestionLog
 from bot.core.store import (
     Store,
@@ -46,6 +47,8 @@ class Assistant:
         self.store = store
         #: The question log, written behind the answers (see `bot.core.questionlog`).
         self.questions = QuestionLog(store)
+        #: Other processes' changes, followed once `watch_changes` is called.
+        self.live = LiveUpdates(store, service, kb)
 
     @classmethod
     async def start(cls, settings: Settings, *, read_only: bool = False) -> Assistant:
@@ -60,9 +63,10 @@ class Assistant:
         service = await asyncio.to_thread(lambda: AnswerService(kb, **settings.answer_options()))
         store = await _open_store(settings, read_only)
         guild_entries: list[StoredEntry] = []
+        versions: dict[Scope, int] = {}
         if store.available:
             try:
-                guild_entries = await _sync_and_read(store, kb)
+                versions, guild_entries = await _sync_and_read(store, kb)
             except StoreError as exc:
                 await store.close()
                 store = _unavailable(settings, exc)
@@ -70,19 +74,19 @@ class Assistant:
                 await store.close()
                 raise
         for stored in guild_entries:
-            assert stored.scope is not None
-            if _still_verbatim(stored.entry, kb):
-                service.upsert_entry(stored.scope, stored.entry)
-            else:
-                # Kept in the store (nothing is lost), but never quoted while its excerpts no
-                # longer stand in the source: a moderator can edit or revert it.
-                log.warning(
-                    "server %s entry %r no longer quotes its source verbatim", stored.scope, stored.id
-                )
-        return cls(settings, kb, service, store)
+            index_entry(service, kb, stored)
+        assistant = cls(settings, kb, service, store)
+        assistant.live.prime(versions, guild_entries)
+        return assistant
+
+    def watch_changes(self) -> None:
+        """Answer with changes committed by any process within seconds (see `bot.core.live`);
+        for a long-running process. Stopped by `close`."""
+        self.live.start()
 
     async def close(self) -> None:
         try:
+            await self.live.stop()
             await self.questions.close()
         finally:
             await self.store.close()
@@ -145,7 +149,12 @@ async def _open_store(settings: Settings, read_only: bool) -> Store:
     # Said at every start: the default location depends on the user, not the directory.
     log.info("database: %s", settings.database)
     try:
-        return await Store.open(settings.database, busy_timeout=settings.db_busy_timeout, read_only=read_only)
+        return await Store.open(
+            settings.database,
+            busy_timeout=settings.db_busy_timeout,
+            read_only=read_only,
+            pool_size=settings.db_pool_size,
+        )
     except StoreUnavailable as exc:
         return _unavailable(settings, exc)
 
@@ -167,8 +176,9 @@ def _describe(exc: StoreError) -> str:
     return f"{type(exc).__name__}: {original or exc}"
 
 
-async def _sync_and_read(store: Store, kb: KnowledgeBase) -> list[StoredEntry]:
-    """Sync the curated base into the store, then read the servers' entries.
+async def _sync_and_read(store: Store, kb: KnowledgeBase) -> tuple[dict[Scope, int], list[StoredEntry]]:
+    """Sync the curated base into the store, then read the change counters and the servers'
+    entries (in that order: a change landing in between then shows as one).
 
     The sync only keeps the base's history current (answers come from the files), so a
     database that is busy, full or read-only at start-up costs a warning, not the start."""
@@ -179,14 +189,8 @@ async def _sync_and_read(store: Store, kb: KnowledgeBase) -> list[StoredEntry]:
         except (StoreBusy, StoreFull, StoreReadOnly) as exc:
             log.warning(
                 "could not sync the curated base into %s (%s); answering from the knowledge files",
-                store.path,
+                store.location,
                 _describe(exc),
             )
-    return [s for s in await store.all_active_entries() if s.scope is not None]
-
-
-def _still_verbatim(entry: Entry, kb: KnowledgeBase) -> bool:
-    problems: list[Problem] = []
-    # Verbatim only: an excerpt saved before the whole-words minimum existed keeps answering.
-    check_citations(entry.citations, kb.texts, "store", entry.id, problems, whole_words=False)
-    return not problems
+    versions = await store.scope_versions()
+    return versions, [s for s in await store.all_active_entries() if s.scope is not None]

@@ -63,3 +63,9 @@ ASK_AUTOCOMPLETE_PER_SERVER: Final = (300, 10.0)
 HEAVY_WORK_THREADS: Final = 1
 #: Normalised phrasings kept for /qa list and autocomplete matching (least recently used go).
 NORMALIZED_TEXT_CACHE: Final = 50_000
+
+#: Live changes: how often an SQLite process looks at `PRAGMA data_version` (seconds), and how
+#: often every process compares all change counters anyway, in case a hint was lost. Together
+#: they bound how long another process's change takes to answer here (the target is 2 s).
+LIVE_POLL_SECONDS: Final = 0.2
+LIVE_RECONCILE_SECONDS: Final = 30.0

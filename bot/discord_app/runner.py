@@ -46,6 +46,8 @@ async def run_bot(settings: Settings) -> None:
     token = _token(settings)
     # Knowledge is loaded and indexed before the gateway connects, off the event loop's path.
     assistant = await Assistant.start(settings)
+    # Changes committed by other processes (CLI imports, other shards) answer here within seconds.
+    assistant.watch_changes()
     # Loaded now, in a thread, so no answer ever waits for the word list on the event loop.
     await asyncio.to_thread(preload_english)
     # The index is long-lived: keep it out of the collector's full passes, which would otherwise

@@ -1,4 +1,6 @@
-"""Tests of the SQLite store (bot.core.store), each on its own database under tmp_path.
+"""Tests of the store (bot.core.store), each on a database of its own: the engine-neutral ones
+run on both engines (an SQLite file under tmp_path, and a fresh database on one real
+PostgreSQL started for the session); the SQLite-only ones test its files, locks and PRAGMAs.
 
 Read-only note: the suite runs as root, and root's CAP_DAC_OVERRIDE ignores chmod, so a
 0444 file in a 0555 directory is still writable to it. The read-only path is therefore
@@ -17,10 +19,12 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
+import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -40,6 +44,8 @@ from bot.core.store import (
     VersionConflict,
     load_migrations,
 )
+from bot.core.store.postgres import PostgresStore
+from tests.databases import ENGINES, Engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GUILD_A = 111_111_111_111_111_111
@@ -79,9 +85,23 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> Engine:
+    return cast(Engine, request.param)
+
+
 @pytest.fixture
-async def store(db_path: Path, clock: Clock) -> AsyncIterator[Store]:
-    async with await Store.open(db_path, busy_timeout=2.0, clock=clock) as s:
+def database(engine: Engine, db_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    """A fresh database of the test's engine: the SQLite file, or a new PostgreSQL database."""
+    if engine == "postgresql":
+        factory: Callable[[], str] = request.getfixturevalue("postgres_url_factory")
+        return factory()
+    return db_path
+
+
+@pytest.fixture
+async def store(database: Path | str, clock: Clock) -> AsyncIterator[Store]:
+    async with await Store.open(database, busy_timeout=2.0, clock=clock) as s:
         yield s
 
 
@@ -98,35 +118,47 @@ async def run(*argv: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-def version_rows(path: Path) -> int:
-    with sqlite3.connect(path) as raw:
-        return int(raw.execute("SELECT COUNT(*) FROM entry_versions").fetchone()[0])
+async def count_rows(store: Store, table: str) -> int:
+    """Rows of a table, counted past the store (on its own connection)."""
+    if isinstance(store, PostgresStore):
+        conn = await asyncpg.connect(store.url.dsn())
+        try:
+            return int(await conn.fetchval(f"SELECT COUNT(*) FROM {table}"))
+        finally:
+            await conn.close()
+    with sqlite3.connect(store.path) as raw:
+        return int(raw.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+async def version_rows(store: Store) -> int:
+    return await count_rows(store, "entry_versions")
+
+
+def engine_io_error(store: Store) -> Exception:
+    """What the engine's driver raises when the disk fails under a write."""
+    if isinstance(store, PostgresStore):
+        return asyncpg.exceptions.PostgresIOError("could not write block: I/O error")
+    return sqlite3.OperationalError("disk I/O error")
 
 
 # ---- migrations and connection ------------------------------------------------------------
 
 
-async def test_migrations_applied_once_and_idempotent(db_path: Path) -> None:
-    latest = len(load_migrations())
-    async with await Store.open(db_path) as s:
-        assert await s.schema_version() == latest
+async def test_migrations_applied_once_and_idempotent(database: Path | str, engine: Engine) -> None:
+    migrations = load_migrations(engine)
+    async with await Store.open(database) as s:
+        assert await s.schema_version() == len(migrations)
         first = await s.applied_migrations()
-        assert [(v, n) for v, n, _ in first] == [(m.version, m.name) for m in load_migrations()]
+        assert [(v, n) for v, n, _ in first] == [(m.version, m.name) for m in migrations]
         assert first[0][1] == "initial"
-    async with await Store.open(db_path) as s:
-        assert await s.schema_version() == latest
-        assert await s._migrate() == []  # nothing left to apply
+    async with await Store.open(database) as s:
+        assert await s.schema_version() == len(migrations)
+        assert await s._migrate() == []  # type: ignore[attr-defined]  # nothing left to apply
         assert await s.applied_migrations() == first  # same rows, same applied_at
-    with sqlite3.connect(db_path) as raw:
-        tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {
-        "schema_migrations",
-        "entries",
-        "entry_versions",
-        "question_log",
-        "feedback",
-        "guild_config",
-    } <= tables
+        for table in ("schema_migrations", "entries", "entry_versions", "question_log", "feedback"):
+            assert await count_rows(s, table) >= 0
+        assert await count_rows(s, "guild_config") == 0
+        assert await s.scope_versions() == {}
 
 
 async def test_connection_settings_and_parent_dir(tmp_path: Path) -> None:
@@ -141,8 +173,8 @@ async def test_connection_settings_and_parent_dir(tmp_path: Path) -> None:
         assert not s.read_only
 
 
-async def test_closed_store_raises_store_error(db_path: Path) -> None:
-    s = await Store.open(db_path)
+async def test_closed_store_raises_store_error(database: Path | str) -> None:
+    s = await Store.open(database)
     await s.close()
     await s.close()  # closing twice is harmless
     with pytest.raises(StoreError, match="closed"):
@@ -152,14 +184,14 @@ async def test_closed_store_raises_store_error(db_path: Path) -> None:
 # ---- seeding the curated base -------------------------------------------------------------
 
 
-async def test_seed_is_idempotent(store: Store, db_path: Path) -> None:
+async def test_seed_is_idempotent(store: Store) -> None:
     entries = [make_entry("a"), make_entry("b"), make_entry("c")]
     first = await store.seed_base(entries)
     assert (first.added, first.updated, first.removed, first.unchanged) == (3, 0, 0, 0)
-    rows = version_rows(db_path)
+    rows = await version_rows(store)
     second = await store.seed_base(entries)
     assert (second.added, second.updated, second.removed, second.unchanged) == (0, 0, 0, 3)
-    assert version_rows(db_path) == rows
+    assert await version_rows(store) == rows
     active = await store.active_entries(None)
     assert [e.entry.id for e in active] == ["a", "b", "c"]
     assert all(e.scope is None and e.origin == "file" and e.version == 1 for e in active)
@@ -177,9 +209,7 @@ async def test_seed_changed_content_makes_a_new_version(store: Store) -> None:
     assert history[0].entry is not None and history[0].entry.answer == "Old answer."
 
 
-async def test_seed_soft_deletes_entries_gone_from_files_and_restores_them(
-    store: Store, db_path: Path
-) -> None:
+async def test_seed_soft_deletes_entries_gone_from_files_and_restores_them(store: Store) -> None:
     await store.seed_base([make_entry("a"), make_entry("b")])
     report = await store.seed_base([make_entry("a")])
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 1, 1)
@@ -189,10 +219,10 @@ async def test_seed_soft_deletes_entries_gone_from_files_and_restores_them(
     assert gone is not None and gone.deleted and gone.version == 2
     assert await store.count_entries(None) == 1
 
-    rows = version_rows(db_path)
+    rows = await version_rows(store)
     again = await store.seed_base([make_entry("a")])  # still gone: nothing new
     assert (again.removed, again.unchanged) == (0, 1)
-    assert version_rows(db_path) == rows
+    assert await version_rows(store) == rows
 
     back = await store.seed_base([make_entry("a"), make_entry("b")])
     assert (back.added, back.removed, back.unchanged) == (1, 0, 1)
@@ -218,10 +248,10 @@ def test_seed_property_active_set_follows_the_files(runs: list[set[str]]) -> Non
                 await s.seed_base([make_entry(i, f"Answer {i}.") for i in sorted(ids)])
             last = sorted(runs[-1])
             assert [e.entry.id for e in await s.active_entries(None)] == last
-            rows = version_rows(path)
+            rows = await version_rows(s)
             report = await s.seed_base([make_entry(i, f"Answer {i}.") for i in last])
             assert report.unchanged == len(last) and report.added == report.updated == report.removed == 0
-            assert version_rows(path) == rows
+            assert await version_rows(s) == rows
 
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(scenario(Path(tmp) / "p.sqlite3"))
@@ -352,8 +382,8 @@ async def test_stale_expected_version_conflicts(store: Store) -> None:
     assert current is not None and current.entry.answer == "Two." and current.version == 2
 
 
-async def test_two_connections_editing_at_once_exactly_one_wins(db_path: Path) -> None:
-    async with await Store.open(db_path) as first, await Store.open(db_path) as second:
+async def test_two_connections_editing_at_once_exactly_one_wins(database: Path | str) -> None:
+    async with await Store.open(database) as first, await Store.open(database) as second:
         await first.create_entry(GUILD_A, make_entry("e", "Original."), MOD)
         seen_a = await first.get_entry(GUILD_A, "e")
         seen_b = await second.get_entry(GUILD_A, "e")
@@ -455,16 +485,16 @@ async def test_import_adds_updates_restores_and_skips_unchanged(store: Store) ->
     assert len(await store.history(GUILD_A, "same")) == 1
 
 
-async def test_import_is_all_or_nothing(store: Store, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_import_is_all_or_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     await store.create_entry(GUILD_A, make_entry("existing", "Before."), MOD)
-    rows = version_rows(db_path)
+    rows = await version_rows(store)
 
     # A duplicate id in the batch: nothing is written.
     with pytest.raises(EntryExists, match="more than once"):
         await store.import_entries(
             GUILD_A, [make_entry("x"), make_entry("existing", "After."), make_entry("x")], MOD
         )
-    assert version_rows(db_path) == rows
+    assert await version_rows(store) == rows
 
     # A failure part-way through the batch (third write fails): the first two are rolled back.
     real = store._insert_version
@@ -474,17 +504,17 @@ async def test_import_is_all_or_nothing(store: Store, db_path: Path, monkeypatch
         nonlocal calls
         calls += 1
         if calls == 3:
-            raise sqlite3.OperationalError("disk I/O error")
+            raise engine_io_error(store)
         await real(db, values)  # type: ignore[arg-type]
 
     monkeypatch.setattr(store, "_insert_version", failing)
     batch = [make_entry("x"), make_entry("existing", "After."), make_entry("y")]
     with pytest.raises(StoreError) as info:
         await store.import_entries(GUILD_A, batch, MOD)
-    assert type(info.value) is StoreError and isinstance(info.value.__cause__, sqlite3.OperationalError)
+    assert type(info.value) is StoreError and type(info.value.__cause__) is type(engine_io_error(store))
     monkeypatch.undo()
 
-    assert version_rows(db_path) == rows
+    assert await version_rows(store) == rows
     assert [e.entry.id for e in await store.active_entries(GUILD_A)] == ["existing"]
     existing = await store.get_entry(GUILD_A, "existing")
     assert existing is not None and existing.entry.answer == "Before." and existing.version == 1
@@ -750,13 +780,13 @@ async def test_read_only_for_real_without_dac_override(locked_down: Path) -> Non
     assert "read-only" in result["write"]
 
 
-async def test_data_survives_reopening(db_path: Path) -> None:
-    async with await Store.open(db_path) as s:
+async def test_data_survives_reopening(database: Path | str) -> None:
+    async with await Store.open(database) as s:
         await s.seed_base([make_entry("base")])
         await s.create_entry(GUILD_A, make_entry("mine", "Kept."), MOD)
         qid = await s.log_question(GUILD_A, 1, 1, "q?", True, "mine", 0.9)
         await s.record_feedback(qid, 1, True)
-    async with await Store.open(db_path) as s:
+    async with await Store.open(database) as s:
         mine = await s.get_entry(GUILD_A, "mine")
         assert mine is not None and mine.entry.answer == "Kept." and mine.version == 1
         assert [e.entry.id for e in await s.active_entries(None)] == ["base"]

@@ -1,0 +1,130 @@
+"""Live changes: a change committed by another process answers here within 2 seconds, on
+both engines, and only the changed server is re-indexed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.core.assistant import Assistant
+from bot.core.store import Store
+from bot.settings import Settings
+from tests.conftest import run_cli
+from tests.databases import ENGINES
+
+GUILD = 444_444_444_444_444_444
+OTHER = 555_555_555_555_555_555
+QUESTION = "What is our club motto?"
+ENTRY: dict[str, Any] = {
+    "id": "club-motto",
+    "questions": [QUESTION, "club motto"],
+    "answer": "Our motto is Blinken's line about standing with Ukraine.",
+    "citations": [
+        {
+            "source": "article",
+            "excerpt": "We stand together with Ukraine against President Putin\u2019s war",
+            "speaker": "Antony J. Blinken",
+        }
+    ],
+    "tags": ["club"],
+}
+LIVE_WITHIN = 2.0
+
+
+@pytest.fixture(params=ENGINES)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    if request.param == "postgresql":
+        factory: Callable[[], str] = request.getfixturevalue("postgres_url_factory")
+        return factory()
+    return tmp_path / "live.sqlite3"
+
+
+@pytest.fixture
+async def watching(database: Path | str) -> AsyncIterator[Assistant]:
+    assistant = await Assistant.start(Settings(database=database))
+    assistant.watch_changes()
+    try:
+        yield assistant
+    finally:
+        await assistant.close()
+
+
+async def answered_by(assistant: Assistant, scope: int) -> str | None:
+    return (await assistant.ask(QUESTION, scope)).answer.entry_id
+
+
+async def seconds_until(assistant: Assistant, scope: int, entry_id: str | None) -> float:
+    """How long until `QUESTION` in `scope` is answered by `entry_id` (fails past 2 s)."""
+    started = time.monotonic()
+    while await answered_by(assistant, scope) != entry_id:
+        elapsed = time.monotonic() - started
+        assert elapsed < LIVE_WITHIN, f"still not live after {elapsed:.2f} s"
+        await asyncio.sleep(0.02)
+    return time.monotonic() - started
+
+
+async def test_a_cli_import_in_another_process_answers_here_within_2_seconds(
+    watching: Assistant, database: Path | str, tmp_path: Path
+) -> None:
+    assert await answered_by(watching, GUILD) is None
+    source = tmp_path / "in.yaml"
+    source.write_text(yaml.safe_dump({"entries": [ENTRY]}, allow_unicode=True), encoding="utf-8")
+    reloads = watching.live.reloads
+    result = await asyncio.to_thread(
+        run_cli,
+        tmp_path,
+        "kb",
+        "import",
+        "--guild",
+        str(GUILD),
+        str(source),
+        env={"BOT_DATABASE": str(database)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1 added" in result.stdout
+    await seconds_until(watching, GUILD, "club-motto")
+    assert watching.live.reloads == reloads + 1  # that server only
+    assert await answered_by(watching, OTHER) is None
+
+
+async def test_an_edit_a_removal_and_a_revert_elsewhere_answer_here(
+    watching: Assistant, database: Path | str
+) -> None:
+    from bot.core.models import Entry
+
+    entry = Entry.model_validate(ENTRY)
+    async with await Store.open(database) as elsewhere:
+        await elsewhere.create_entry(GUILD, entry, 42)
+        await seconds_until(watching, GUILD, "club-motto")
+        await elsewhere.remove_entry(GUILD, "club-motto", 42)
+        await seconds_until(watching, GUILD, None)
+        await elsewhere.revert(GUILD, "club-motto", 1, 42)
+        await seconds_until(watching, GUILD, "club-motto")
+        edited = entry.model_copy(update={"answer": "Our motto: stand together with Ukraine."})
+        await elsewhere.update_entry(GUILD, edited, 42, expected_version=3)
+        started = time.monotonic()
+        while (await watching.ask(QUESTION, GUILD)).answer.answer != edited.answer:
+            assert time.monotonic() - started < LIVE_WITHIN, "the edit is not live after 2 s"
+            await asyncio.sleep(0.02)
+    other_server = watching.service.engine.index_of(OTHER)
+    assert not other_server.docs  # nothing leaked into another server
+
+
+async def test_start_up_reads_counters_before_entries(database: Path | str) -> None:
+    """A process started after a change does not reload what it already indexed."""
+    from bot.core.models import Entry
+
+    async with await Store.open(database) as writer:
+        await writer.create_entry(GUILD, Entry.model_validate(ENTRY), 42)
+    assistant = await Assistant.start(Settings(database=database))
+    try:
+        assert await answered_by(assistant, GUILD) == "club-motto"
+        assert await assistant.live.refresh() == []
+    finally:
+        await assistant.close()
