@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-memory", action="store_true", help="skip the resident-memory processes")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start processes")
     parser.add_argument("--no-e2e", action="store_true", help="skip the fake-Discord end-to-end phase")
+    parser.add_argument("--no-live", action="store_true", help="skip the live-changes phase (both stores)")
     parser.add_argument(
         "--no-freeze",
         action="store_true",
@@ -68,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         changes["cold"] = False
     if args.no_e2e:
         changes["e2e"] = False
+    if args.no_live:
+        changes["live"] = False
     if args.no_freeze:
         changes["freeze"] = False
     config = dataclasses.replace(config, **changes)  # type: ignore[arg-type]

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from benchmarks import coldstart, e2e, memory
+from benchmarks import coldstart, e2e, live, memory
 from benchmarks.measure import (
     GcWatch,
     Summary,
@@ -92,6 +92,8 @@ class Config:
     memory: bool = True
     cold: bool = True
     e2e: bool = True
+    live: bool = True  # answer latency and change-to-live delay on SQLite and PostgreSQL
+    live_changes: int = 30
     freeze: bool = True  # gc.freeze() after start-up and bulk builds, as the bot does
     output: Path = field(default=RESULTS / "latest.json")
 
@@ -111,6 +113,7 @@ QUICK = Config(
     e2e_sequential=10,
     e2e_concurrent=40,
     concurrency=10,
+    live_changes=3,
 )
 
 
@@ -157,6 +160,8 @@ async def run(config: Config, log: Callable[[str], None] = print) -> Report:
         if config.e2e:
             log("end to end over the fake Discord ...")
             await _e2e(config, report, workdir)
+    if config.live:
+        await live.run(report, base_mix(SEED), config.live_changes, log)
     report.add(Row.latency("calibration.end", "calibration: 10^6-step Python loop", "at end", calibration()))
     report.meta["load_average_end"] = load_average()
     return report

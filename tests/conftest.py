@@ -111,3 +111,9 @@ def postgres_url_factory() -> Callable[[], str]:
     if reason is not None:
         pytest.skip(reason)
     return fresh_postgres_url
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from tests.databases import stop_postgres
+
+    stop_postgres()

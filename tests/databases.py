@@ -92,4 +92,14 @@ __all__ = [
     "fresh_postgres_url",
     "postgres_skip_reason",
     "run_psql",
+    "stop_postgres",
 ]
+
+
+def stop_postgres() -> None:
+    """Stop and remove the session's server (while logging still works, unlike at exit)."""
+    global _server
+    with _lock:
+        server, _server = _server, None
+    if server is not None:
+        server.cleanup()

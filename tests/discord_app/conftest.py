@@ -13,6 +13,7 @@ import pytest_asyncio
 from bot.core.assistant import Assistant
 from bot.discord_app.client import MeetingBot
 from bot.settings import Settings
+from tests.databases import fresh_database
 from tests.fakediscord import GUILD_ID, FakeDiscord, fake_discord, running_client
 
 
@@ -26,7 +27,8 @@ class Live:
 
 def make_settings(tmp_path: Path, **over: Any) -> Settings:
     values: dict[str, Any] = {
-        "database": tmp_path / "bot.sqlite3",
+        # SQLite, or a fresh PostgreSQL database with BOT_TEST_STORE=postgresql.
+        "database": fresh_database(tmp_path),
         "dev_guild_id": GUILD_ID,
         "cooldown_rate": 100,
         "cooldown_per_seconds": 30.0,

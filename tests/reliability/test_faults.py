@@ -177,7 +177,7 @@ async def prepare_database(settings: Settings) -> int:
 async def test_read_only_database_answers_and_refuses_curation_clearly(
     tmp_path: Path, reliability_metrics: ReliabilityMetrics, how: str
 ) -> None:
-    settings = settings_for(tmp_path)
+    settings = settings_for(tmp_path, database=tmp_path / "bot.sqlite3")  # SQLite file faults
     versions = await prepare_database(settings)
     with contextlib.ExitStack() as stack:
         if how == "read-only-file":

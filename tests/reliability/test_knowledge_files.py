@@ -120,7 +120,10 @@ def db_rows(path: Path) -> tuple[int, int, int]:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def import_live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
     """One running bot for every refused file: it must survive them all."""
-    async with live_bot(settings_for(tmp_path_factory.mktemp("import"))) as running:
+    root = tmp_path_factory.mktemp("import")
+    async with live_bot(
+        settings_for(root, database=root / "bot.sqlite3")
+    ) as running:  # rows read with sqlite3
         yield running
 
 

@@ -152,7 +152,7 @@ async def test_1000_asks_in_bursts_of_100_while_moderators_edit(
 ) -> None:
     caplog.set_level(logging.WARNING)
     rng = random.Random(reliability_seed)
-    settings = settings_for(tmp_path)
+    settings = settings_for(tmp_path, database=tmp_path / "bot.sqlite3")  # read with sqlite3 below
     latencies: list[float] = []
     answered = 0
     async with live_bot(settings) as live:

@@ -382,7 +382,7 @@ async def test_discord_with_an_unavailable_database_answers_and_explains_curatio
     from tests.discord_app.qa_helpers import is_ephemeral, qa
     from tests.discord_app.qa_helpers import respond as qa_respond
 
-    tmp = settings_for(tmp_path)
+    tmp = settings_for(tmp_path, database=tmp_path / "bot.sqlite3")  # an SQLite path that is a directory
     tmp.database.mkdir(parents=True)
     assistant = await Assistant.start(tmp)
     try:
