@@ -12,6 +12,7 @@ included) on PostgreSQL instead of SQLite.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import tempfile
 import threading
@@ -44,6 +45,11 @@ def _start() -> Any:
     with _lock:
         if _server is not None or _failure is not None:
             return _server
+        # pgserver logs every pg_ctl command line; a handler another test left on the root
+        # logger (bound to a closed capture stream) would turn those into "Logging error"s.
+        quiet = logging.getLogger("pgserver")
+        quiet.propagate = False
+        quiet.addHandler(logging.NullHandler())
         try:
             import pgserver
 
