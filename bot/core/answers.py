@@ -6,6 +6,7 @@ time; below the confidence threshold it abstains and offers the closest question
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from pydantic import BaseModel, Field
@@ -13,17 +14,17 @@ from rapidfuzz import fuzz, process
 
 from bot.core.answerability import Asked, contradicts, judge, premise_of, says_the_rest, states_facet
 from bot.core.documents import Document, decline_document, entry_document, quote_document
-from bot.core.english import is_english_word
+from bot.core.english import is_english_word, names_a_thing
 from bot.core.entities import EntityLexicon
 from bot.core.fallback import ArticleFallback
 from bot.core.limits import MAX_QUESTION_CHARS
 from bot.core.loader import KnowledgeBase
 from bot.core.models import Entity, Entry, Quote, Scope
 from bot.core.retrieval import DEFAULT_WEIGHTS, Match, QueryAnalysis, RetrievalEngine, Weights, asks_for_words
-from bot.core.text import normalize_query
+from bot.core.text import cased_tokens, normalize_query
 from bot.core.understanding import Part, understand
-from bot.core.understanding.focus import MISSING, focus_of
-from bot.core.understanding.question import with_default_subject
+from bot.core.understanding.focus import MISSING, Focus, focus_of
+from bot.core.understanding.question import personal_pronouns, with_default_subject
 
 NOT_KNOWN = "I don't know that from the article."
 #: Facets whose object the question names: "How many *tanks*" is about tanks.
@@ -149,6 +150,7 @@ class AnswerService:
     def _answer_leaning(self, question: str, part: Part, scope: Scope) -> Answer:
         """A question that points back is answered with what it points to, alone, or both ways
         in the order the part says (see `Part`); the first answer that answers wins."""
+        part = self._resolve_person(part)
         if part.leans:
             return self._answer_part(question, part, scope)
         alone = Part(with_default_subject(part.question))
@@ -158,6 +160,31 @@ class AnswerService:
         first = self._answer_part(question, tries[0], scope)
         return first if first.answered else self._answer_part(question, tries[1], scope)
 
+    def _resolve_person(self, part: Part) -> Part:
+        """ "What did he say?" after a sentence naming Austin reads "What did Austin say?": a
+        person's pronoun stands for the last person named before it, when the question names
+        no person itself. The question then stands alone (its context is tried after it)."""
+        pronouns = personal_pronouns(part.question)
+        if not pronouns or any(self._is_person(m.entity_id) for m in self.lexicon.recognize(part.question)):
+            return part
+        said = f"{part.before} {part.context}"
+        cased = cased_tokens(said)
+        people = [
+            m for m in self.lexicon.recognize_tokens(cased, frozenset()) if self._is_person(m.entity_id)
+        ]
+        if not people:
+            return part
+        last = max(people, key=lambda m: m.start)
+        name = " ".join(cased[last.start : last.end])
+        resolved = _PERSON_PRONOUN.sub(
+            lambda m: f"{name}'s" if m.group(0).lower() in {"his", "hers"} else name, part.question
+        )
+        return replace(part, question=resolved, leans=False)
+
+    def _is_person(self, entity_id: str) -> bool:
+        entity = self.lexicon.get(entity_id)
+        return entity is not None and entity.kind == "person"
+
     def _answer_part(self, question: str, part: Part, scope: Scope) -> Answer:
         """Answer one question (a whole message, or one part of a multi-part one).
 
@@ -165,7 +192,7 @@ class AnswerService:
         threshold (and near the best) that states the kind of fact asked for answers it (see
         `answerability`). Otherwise the bot declines and says what the article does not give.
         """
-        text = part.text
+        text = self._search_text(part, scope)
         focus = focus_of(part.question)
         search_text = text
         premise = premise_of(part.question, self.lexicon) if focus.yes_no and focus.facet is None else None
@@ -185,7 +212,7 @@ class AnswerService:
             # Words the article never uses decide a yes/no question ("Did they send troops?") or a
             # count ("How many tanks?"); elsewhere they are usually just another way to say it.
             unsupported=(
-                self._unsupported(query)
+                self._unsupported(query, focus)
                 if premise is None and (focus.yes_no or focus.facet in QUANTITY_FACETS)
                 else frozenset()
             ),
@@ -256,6 +283,18 @@ class AnswerService:
             reason = f"The article {MISSING[focus.facet]}."
         return self._abstain(question, f"{NOT_KNOWN} {reason}".strip(), matches, query)
 
+    def _search_text(self, part: Part, scope: Scope) -> str:
+        """The question and the words of its context the knowledge base knows: the context says
+        what the question is about ("the part of Ukraine's economy ... which sector?"), and its
+        other words ("my newsletter claims ...") only dilute the match."""
+        if not part.context or (part.leans and focus_of(part.question).yes_no):
+            # "Does the article say?" asks whether the context is true: its unknown words are
+            # what it asks about ("the weather in DC").
+            return part.text
+        unknown = set(self.engine.analyze(part.context, scope).oov)
+        kept = [w for w in part.context.split() if normalize_query(w) not in unknown]
+        return f"{part.question} {' '.join(kept)}".strip()
+
     def _from_article(self, asked: Asked, text: str) -> Match | None:
         """The one sentence of the article that answers, when no entry does (lower confidence)."""
         for match in self.fallback.search(text):
@@ -265,10 +304,16 @@ class AnswerService:
                 return replace(match, score=match.score * self.weights.fallback_confidence)
         return None
 
-    def _unsupported(self, query: QueryAnalysis) -> frozenset[str]:
-        """Real words of the question that neither the entries nor the article use."""
+    def _unsupported(self, query: QueryAnalysis, focus: Focus) -> frozenset[str]:
+        """Real words of the question that neither the entries nor the article use.
+
+        A count turns on any of them ("How many tanks?"). A yes/no question turns only on a thing
+        it names ("Did they send troops?"): its other words are usually the asker's own way of
+        saying what the article says ("fixing" the grid, "broke" the rules, "somewhere else").
+        """
         article = self.fallback.engine.index_of(None).vocab
-        return frozenset(w for w in query.oov if is_english_word(w) and w not in article)
+        words = (w for w in query.oov if is_english_word(w) and w not in article)
+        return frozenset(w for w in words if focus.facet in QUANTITY_FACETS or names_a_thing(w))
 
     def _not_mentioned(self, question: str, query: QueryAnalysis, matches: list[Match]) -> Answer:
         names = [self.lexicon.entities[e].name for e in query.unknown_entities]
@@ -383,6 +428,9 @@ def _speaks_of_others(doc: Document, named: frozenset[str]) -> bool:
         return True
     return doc.not_in_article and not named & (doc.entities | doc.mentioned)
 
+
+#: A person's pronoun, to be replaced by the person's name.
+_PERSON_PRONOUN = re.compile(r"\b(?:he|she|him|his|her|hers)\b", re.IGNORECASE)
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth")
 

@@ -65,3 +65,25 @@ def is_english_word(word: str) -> bool:
         preload()
     assert _checker is not None
     return int(_checker.word_frequency[word.lower()]) >= MIN_FREQUENCY
+
+
+#: Common words that describe, qualify or relate rather than name a thing ("somewhere else",
+#: "fairly", "broke"): a question turning on one of them asks about what the article does say.
+_NOT_THINGS = frozenset(
+    """
+    else other others another far near like around about somewhere anywhere something anything
+    fairly quite really actually basically pretty rather very just only even still also maybe
+    broke broken took taken gave given went gone came come made make got get put set kept keep
+    told tell thought think knew know left leave held hold ran run spoke said say saw see
+    big small good bad new old high low long short hard easy
+    """.split()
+)
+#: Endings of verb forms and adverbs ("fixing", "backed", "recently").
+_NOT_THING_ENDING = re.compile(r"(?:ing|ed|ly)$")
+
+
+def names_a_thing(word: str) -> bool:
+    """Whether `word` (lower case) probably names a thing rather than an action or a quality:
+    "troops", "tanks", "interpreters" do; "fixing", "recently", "else" do not. A heuristic on the
+    word's form, for deciding what a yes/no question claims."""
+    return word not in _NOT_THINGS and _NOT_THING_ENDING.search(word) is None

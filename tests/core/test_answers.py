@@ -147,3 +147,32 @@ def test_suggestions_are_questions_not_keywords(service: AnswerService) -> None:
     answer = service.answer("putin birthday")  # matched the keyword phrasing "putin"
     assert not answer.answered and answer.suggestions
     assert all(s.endswith("?") and len(s.split()) >= 3 for s in answer.suggestions), answer.suggestions
+
+
+def test_a_persons_pronoun_stands_for_the_person_named_before(service: AnswerService) -> None:
+    answer = service.answer("Who is the U.S. Secretary of State? And what did he say about Japan?")
+    assert [part.entry_id for part in answer.parts] == ["who-is-blinken", "blinken-japan-partner"]
+
+
+def test_a_yes_no_question_turns_on_the_things_it_names_not_on_its_verbs(service: AnswerService) -> None:
+    # "rebuilding" is not the article's word, but the grid it asks about is.
+    rebuilt = service.answer("Did Blinken talk about rebuilding Ukraine's energy grid?")
+    assert rebuilt.answered and rebuilt.entry_id == "ukraine-energy"
+    # "troops" is a thing the article never mentions: the question turns on it.
+    troops = service.answer("Is Japan sending troops to Ukraine?")
+    assert not troops.answered and "\u201ctroops\u201d" in troops.answer
+
+
+def test_words_of_the_background_the_knowledge_base_never_uses_do_not_dilute_it(
+    service: AnswerService,
+) -> None:
+    answer = service.answer(
+        "A blog post I was proofreading yesterday claims the two sides discussed next steps for one "
+        "particular part of Ukraine's economy. Which sector was that?"
+    )
+    assert answer.answered and answer.entry_id == "ukraine-energy"
+    # "Does the article say?" asks about its background: there, an unknown word is the point.
+    weather = service.answer(
+        "Our club saw coats in the photo and wondered about the weather in DC that day. Does the article say?"
+    )
+    assert not weather.answered, weather.answer

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.english import american, is_english_word, same_word
+from bot.core.english import american, is_english_word, names_a_thing, same_word
 
 words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", max_size=20)
 
@@ -32,3 +32,16 @@ def test_american_never_raises_and_is_idempotent(word: str) -> None:
 @given(words, words)
 def test_same_word_is_symmetric(a: str, b: str) -> None:
     assert same_word(a, b) == same_word(b, a)
+
+
+def test_things_are_told_from_actions_and_qualities() -> None:
+    for thing in ("troops", "tanks", "interpreters", "weapons"):
+        assert names_a_thing(thing)
+    for other in ("fixing", "backed", "recently", "else", "somewhere", "broke"):
+        assert not names_a_thing(other)
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12))
+def test_a_verb_form_or_adverb_ending_never_names_a_thing(stem_: str) -> None:
+    for ending in ("ing", "ed", "ly"):
+        assert not names_a_thing(stem_ + ending)

@@ -61,6 +61,8 @@ class QueryAnalyzer:
         self.lexicon = lexicon
         #: A word no document contains -> the word the knowledge base uses for it.
         self.synonyms = synonyms
+        # Any form of a listed word means the same: "convened" as "convene", "fixing" as "fix".
+        self._stemmed_synonyms = {stem(word): meaning for word, meaning in synonyms.items()}
         self._weights = weights
 
     def analyze(self, question: str, indexes: list[ScopeIndex], table: IdfTable) -> QueryAnalysis:
@@ -96,7 +98,7 @@ class QueryAnalyzer:
                 terms[term] = max(terms.get(term, 0.0), weights.question_word_scale * idf(term))
                 continue
             weight_scale = 1.0
-            synonym = self.synonyms.get(tok) if tok not in vocabulary else None
+            synonym = self._synonym(tok) if tok not in vocabulary else None
             if synonym is not None:
                 # A curated synonym says what the word means here, even if its stem is known.
                 corrections[tok] = synonym
@@ -124,6 +126,10 @@ class QueryAnalyzer:
             speaker=speaker,
             voices=self.voices(speaker) if speaker else frozenset(),
         )
+
+    def _synonym(self, word: str) -> str | None:
+        found = self.synonyms.get(word)
+        return found if found is not None else self._stemmed_synonyms.get(stem(word))
 
     def voices(self, entity_id: str) -> frozenset[str]:
         """The entity itself, and for a country its people (Japan -> Hayashi, Hamada)."""

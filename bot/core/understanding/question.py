@@ -9,7 +9,7 @@ two things, each answered by its own entry.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 #: Words that open a question (after any request frame has been removed).
@@ -113,6 +113,10 @@ _FUNCTION_WORDS: Final = (
         {"the", "a", "an", "of", "to", "in", "on", "at", "about", "was", "so", "if", "and", "or", "exactly"}
     )
 )
+#: Words about the telling, not the topic: "Does the article say?" is about what came before.
+_TELLING: Final = frozenset(
+    {"article", "story", "piece", "text", "say", "says", "said", "mention", "mentions", "tell", "anything"}
+)
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,8 @@ class Part:
     context: str = ""
     leans: bool = False
     context_first: bool = True
+    #: Everything the message says before this question, where "he" or "his" finds its person.
+    before: str = ""
 
     @property
     def text(self) -> str:
@@ -240,9 +246,14 @@ def with_default_subject(question: str) -> str:
     return _IT.sub(DEFAULT_SUBJECT, question, count=1)
 
 
+def _asks_nothing_itself(question: str) -> bool:
+    """ "Does the article say?", "Does it mention that?": all about what came before."""
+    return all(w in _FUNCTION_WORDS or w in _TELLING for w in _words(question))
+
+
 def _leaning(question: str, context: str) -> Part:
-    if context and _points_back(question):
-        return Part(question, context, _cannot_stand_alone(question))
+    if context and (_points_back(question) or _asks_nothing_itself(question)):
+        return Part(question, context, _cannot_stand_alone(question) or _asks_nothing_itself(question))
     return Part(question)
 
 
@@ -305,30 +316,45 @@ def find_questions(text: str) -> list[Part]:
     """
     found: list[Part] = []
     context = ""
+    previous = ""  # the question before, for a later one that points back to it
     confirming = False  # the sentence before put a statement up for confirmation
+    said: list[str] = []  # the sentences before this one, where "he" finds its person
+
+    def add(part: Part) -> None:
+        found.append(replace(part, before=" ".join(said)) if not part.before else part)
+
     for sentence in sentences(text):
         if _CONFIRM.match(sentence.strip()):
             # "I think it was in Germany. Is that right?" asks to confirm the sentence before.
             if context:
-                found.append(Part(confirmation(f"{context}, right?") or context))
+                add(Part(confirmation(f"{context}, right?") or context))
             elif not confirming:
-                found.append(Part(sentence.strip()))
+                add(Part(sentence.strip()))
             context, confirming = "", False
+            said.append(sentence.strip())
             continue
         checked = confirmation(sentence)
         if checked is not None:
-            found.append(_leaning(checked, context))
+            add(_leaning(checked, context))
             context, confirming = "", True
+            said.append(sentence.strip())
             continue
         confirming = False
         if not _asks(sentence):
             context = sentence
+            said.append(sentence.strip())
             continue
         asked, head = _from_question_word(drop_request_frame(sentence))
         asked = drop_request_frame(_LEADING_LINK.sub("", asked)).strip()
         if any(ch.isalnum() for ch in asked):
-            found.append(_leaning(asked, " ".join(filter(None, [head, context]))))
+            background = " ".join(filter(None, [head, context]))
+            if not background and previous:
+                add(_sibling(asked, previous, " ".join(said[:-1])))
+            else:
+                add(_leaning(asked, background))
+            previous = asked
         context = ""
+        said.append(sentence.strip())
     return found or [Part(text.strip())]
 
 
@@ -344,7 +370,9 @@ def split_parts(part: Part) -> list[Part]:
     if pair is not None and pair.group("rest").strip():
         rest = pair.group("rest")
         words = dict.fromkeys(pair.group(k).lower() for k in ("a", "b", "c") if pair.group(k))
-        return [Part(f"{w}{rest}".strip(), part.context, part.leans) for w in words][:MAX_PARTS]
+        return [Part(f"{w}{rest}".strip(), part.context, part.leans, before=part.before) for w in words][
+            :MAX_PARTS
+        ]
     pieces: list[str] = []
     start = 0
     for match in _JOINER.finditer(text):
@@ -359,17 +387,30 @@ def split_parts(part: Part) -> list[Part]:
     # "What were the drills called, and when exactly did they happen?": a later part that points
     # back leans on the first.
     if part.context:
-        return [Part(p, part.context, part.leans) for p in pieces[:MAX_PARTS]]
+        return [Part(p, part.context, part.leans, before=part.before) for p in pieces[:MAX_PARTS]]
     first, *later = pieces[:MAX_PARTS]
     # A later part may point back to the first ("... and what will they talk about?"), unless
     # its "it" is simply the meeting ("who went and where was it held?").
     later = [with_default_subject(p) for p in later]
-    return [Part(first)] + [
-        Part(p, first, _topic_words(p) <= SIBLING_MAX_WORDS, context_first=False)
-        if _points_back(p)
-        else Part(p)
-        for p in later
-    ]
+    return [Part(first, before=part.before)] + [_sibling(p, first, part.before) for p in later]
+
+
+#: Pronouns for a person: in a later question they stand for someone the first one names.
+_PERSON_PRONOUNS: Final = frozenset({"he", "she", "him", "her", "his", "hers"})
+
+
+def _sibling(question: str, first: str, before: str = "") -> Part:
+    """A later question of the same message, which may point back to the first one ("... and
+    where was it held?" is usually about the meeting: it is tried alone first)."""
+    before = f"{before} {first}".strip()
+    if not _points_back(question):
+        return Part(question, before=before)
+    return Part(question, first, _topic_words(question) <= SIBLING_MAX_WORDS, False, before)
+
+
+def personal_pronouns(question: str) -> set[str]:
+    """The pronouns of `question` that stand for a person ("what did *he* say?")."""
+    return {w for w in _words(question) if w in _PERSON_PRONOUNS}
 
 
 def _strip_lead(clause: str) -> str:

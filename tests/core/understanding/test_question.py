@@ -11,6 +11,7 @@ from bot.core.understanding.question import (
     Part,
     confirmation,
     find_questions,
+    personal_pronouns,
     sentences,
     split_parts,
     with_default_subject,
@@ -73,7 +74,12 @@ def test_splits_a_question_that_asks_several_things(message: str, parts: list[st
 
 def test_a_question_that_points_back_borrows_the_sentence_before_it() -> None:
     [part] = find_questions("It mentioned Russia violating some document. Which one was it?")
-    assert part == Part("Which one was it?", "It mentioned Russia violating some document.", leans=True)
+    assert part == Part(
+        "Which one was it?",
+        "It mentioned Russia violating some document.",
+        leans=True,
+        before="It mentioned Russia violating some document.",
+    )
     assert part.text == "Which one was it? It mentioned Russia violating some document."
     # With words of its own it may also be read alone; background is tried first.
     [own] = find_questions("I wrote down 'as long as'. What was the rest of his phrase about Ukraine?")
@@ -86,6 +92,7 @@ def test_a_question_that_points_back_borrows_the_sentence_before_it() -> None:
 def test_a_later_part_that_points_back_leans_on_the_first() -> None:
     first, second = split_parts(Part("How many ministers will gather, and what will they talk about?"))
     assert first == Part("How many ministers will gather")
+    assert second.before == "How many ministers will gather"
     assert second.context == first.question and second.leans
     # A sibling with words of its own is read alone first, the sibling as a fallback.
     _, budget = split_parts(Part("Who represented Japan, and what did they say about China?"))
@@ -164,4 +171,28 @@ def test_a_topic_before_the_question_is_its_context_a_preamble_is_not() -> None:
     [topic] = find_questions("The drills of Russia and China, where are they held?")
     assert topic.question == "where are they held?" and topic.context == "The drills of Russia and China"
     [preamble] = find_questions("I'm writing a report for class, which city was it held in?")
-    assert preamble == Part("which city was it held in?")
+    assert preamble.question == "which city was it held in?" and not preamble.context
+
+
+def test_a_later_question_sentence_that_points_back_is_a_sibling_of_the_one_before() -> None:
+    first, second = find_questions(
+        "Which continent did Blinken say is also affected? And whose war did he call it?"
+    )
+    assert second.question == "whose war did he call it?"
+    assert second.context == first.question and not second.context_first
+    # Everything said before a question is kept, for a pronoun to find its person in.
+    assert second.before == "Which continent did Blinken say is also affected?"
+
+
+def test_every_question_knows_what_was_said_before_it() -> None:
+    [part] = find_questions(
+        "I follow Lloyd Austin closely. At the press conference he made a claim. What did he say?"
+    )
+    assert part.before.startswith("I follow Lloyd Austin closely.")
+    assert personal_pronouns(part.question) == {"he"}
+    assert personal_pronouns("Where was the meeting held?") == set()
+
+
+def test_a_question_about_the_telling_leans_on_what_came_before() -> None:
+    [part] = find_questions("I heard they talked about the weather in DC. Does the article say?")
+    assert part.context == "I heard they talked about the weather in DC." and part.leans
