@@ -342,3 +342,38 @@ def _covers_the_rest(
     if len(rest) < min_words:
         return False
     return sum(stem(w) in stems for w in rest) >= CORRECTION_COVERAGE * len(rest)
+
+
+#: Words that may stand between a person and the role claimed for them ("Is Hayashi *the*
+#: defense minister?", "Austin *is the* Secretary of State, right?").
+_COPULA: Final = frozenset({"is", "was", "isnt", "wasnt"})
+_LINKING: Final = _COPULA | frozenset({"the", "a", "an", "really", "actually", "also", "still", "did"})
+
+
+class IdentityClaim(NamedTuple):
+    """ "Is Hayashi the defense minister?": one person (`person`, named) said to be another
+    (`claimed`, named by role) whom the article knows as someone else."""
+
+    person: str
+    claimed: str
+
+
+def identity_claim(question: str, lexicon: EntityLexicon) -> IdentityClaim | None:
+    """The identity a yes/no question claims between two people the article names, if any."""
+    cased = cased_tokens(question)
+    lower = [t.lower() for t in cased]
+    people = [
+        m
+        for m in lexicon.recognize_tokens(cased, frozenset())
+        if m.in_source and _kind(lexicon, m.entity_id) == "person"
+    ]
+    if len(people) != 2 or people[0].entity_id == people[1].entity_id:
+        return None
+    first, second = people
+    between = lower[first.end : second.start]
+    if not set(between) <= _LINKING or not _COPULA & set(lower[: first.start] + between):
+        return None
+    if len(lower) > second.end and lower[second.end] not in {"right", "correct", "true"}:
+        return None  # "Was Blinken the Secretary of State's guest?": more is said than an identity
+    # The first named is the subject: "Is Hayashi the defense minister?" is about Hayashi.
+    return IdentityClaim(first.entity_id, second.entity_id)

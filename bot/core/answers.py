@@ -12,7 +12,16 @@ from dataclasses import replace
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
-from bot.core.answerability import Asked, contradicts, judge, premise_of, says_the_rest, states_facet
+from bot.core.answerability import (
+    Asked,
+    IdentityClaim,
+    contradicts,
+    identity_claim,
+    judge,
+    premise_of,
+    says_the_rest,
+    states_facet,
+)
 from bot.core.documents import Document, decline_document, entry_document, quote_document
 from bot.core.english import is_english_word, names_a_thing
 from bot.core.entities import EntityLexicon
@@ -201,6 +210,12 @@ class AnswerService:
             focus = replace(focus, facet=premise.facet)
             search_text = f"{premise.rest} {PREMISE_QUESTION_WORDS[premise.facet]} {part.context}".strip()
         query, matches = self.engine.search(search_text, scope, limit=8)
+        claim = identity_claim(part.question, self.lexicon) if focus.yes_no else None
+        if claim is not None:
+            # "Is Hayashi the defense minister?": two people the article names, said to be one.
+            who = self._who_is(claim, matches, scope)
+            if who is not None:
+                return self._answered(question, who, correction=True)
         # What the question names, premise included ("Tokyo" in "Was it held in Tokyo?").
         named_in = query if search_text == text else self.engine.analyze(text, scope)
         asked = Asked(
@@ -294,6 +309,20 @@ class AnswerService:
         unknown = set(self.engine.analyze(part.context, scope).oov)
         kept = [w for w in part.context.split() if normalize_query(w) not in unknown]
         return f"{part.question} {' '.join(kept)}".strip()
+
+    def _who_is(self, claim: IdentityClaim, matches: list[Match], scope: Scope) -> Match | None:
+        """The entry that says who `claim.person` is, and does not speak of the one claimed."""
+        name = self.lexicon.entities[claim.person].name
+        _, about = self.engine.search(f"Who is {name}? What is {name}'s role?", scope, limit=8)
+        for match in [*matches, *about]:
+            doc = match.doc
+            if (
+                "role" in doc.answers
+                and claim.person in doc.entities
+                and claim.claimed not in doc.entities | doc.mentioned
+            ):
+                return match
+        return None
 
     def _from_article(self, asked: Asked, text: str) -> Match | None:
         """The one sentence of the article that answers, when no entry does (lower confidence)."""

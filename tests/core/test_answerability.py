@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.core.answerability import Asked, contradicts, judge, premise_of
+import pytest
+
+from bot.core.answerability import Asked, IdentityClaim, contradicts, identity_claim, judge, premise_of
 from bot.core.answers import AnswerService
 from bot.core.documents import Document
 from bot.core.understanding.focus import focus_of
@@ -95,3 +97,31 @@ def test_a_day_premise(service: AnswerService) -> None:
 def test_a_topic_is_no_premise(service: AnswerService) -> None:
     assert premise_of("Did they discuss China?", service.lexicon) is None
     assert premise_of("Did Blinken say anything about Asia?", service.lexicon) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "claim"),
+    [
+        ("Is Hayashi the defense minister?", ("hayashi", "hamada")),
+        ("Was Blinken the Secretary of Defense?", ("blinken", "austin")),
+        ("did Austin is the Secretary of State?", ("austin", "blinken")),
+        ("Was the US top diplomat Austin?", ("blinken", "austin")),
+    ],
+)
+def test_two_people_said_to_be_one_is_an_identity_claim(
+    service: AnswerService, question: str, claim: tuple[str, str]
+) -> None:
+    assert identity_claim(question, service.lexicon) == IdentityClaim(*claim)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Is Austin the Secretary of Defense?",  # one person, named twice: no claim to correct
+        "Did Blinken meet the Secretary of Defense?",  # a meeting, not an identity
+        "Was Blinken with the Secretary of Defense?",
+        "Was Blinken sitting next to the Secretary of Defense?",
+    ],
+)
+def test_other_questions_about_two_people_claim_no_identity(service: AnswerService, question: str) -> None:
+    assert identity_claim(question, service.lexicon) is None

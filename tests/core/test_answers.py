@@ -176,3 +176,20 @@ def test_words_of_the_background_the_knowledge_base_never_uses_do_not_dilute_it(
         "Our club saw coats in the photo and wondered about the weather in DC that day. Does the article say?"
     )
     assert not weather.answered, weather.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("Is Hayashi the defense minister?", "who-is-hayashi"),
+        ("Austin is the Secretary of State, right?", "who-is-austin"),
+        ("Was Blinken the Secretary of Defense?", "who-is-blinken"),
+    ],
+)
+def test_a_person_said_to_be_someone_else_is_corrected_with_who_they_are(
+    service: AnswerService, question: str, entry_id: str
+) -> None:
+    answer = service.answer(question)
+    assert answer.entry_id == entry_id and answer.answer.startswith("No \u2014"), answer.answer
+    # The true identity is confirmed without a "No".
+    assert not service.answer("Is Austin the Secretary of Defense?").answer.startswith("No")
