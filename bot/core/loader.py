@@ -25,6 +25,7 @@ from bot.core.models import Citation, Decline, Entity, Entry, Quote, Source
 from bot.core.sources import SourceText
 from bot.core.text import normalize_query, normalize_verbatim
 from bot.core.understanding.focus import FACETS
+from bot.core.wording import human_join, plural
 from bot.core.yamlsafe import YamlError, load_yaml
 
 M = TypeVar("M", bound=BaseModel)
@@ -49,7 +50,7 @@ class KnowledgeError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__(
-            f"{len(problems)} problem(s) in the knowledge base:\n" + "\n".join(map(str, problems))
+            f"{plural(len(problems), 'problem')} in the knowledge base:\n" + "\n".join(map(str, problems))
         )
 
 
@@ -66,9 +67,6 @@ class KnowledgeBase:
 
     def text_of(self, source_id: str) -> SourceText:
         return self.texts[source_id]
-
-    def entity(self, entity_id: str) -> Entity | None:
-        return next((e for e in self.entities if e.id == entity_id), None)
 
     def stats(self) -> dict[str, int]:
         return {
@@ -163,7 +161,7 @@ def excerpt_too_short(text: SourceText, excerpt: str) -> str | None:
     words = len(_WORD.findall(normalize_verbatim(excerpt)))
     if words < MIN_EXCERPT_WORDS:
         return (
-            f"is too short to show where the answer comes from ({words} word{'s' if words != 1 else ''}); "
+            f"is too short to show where the answer comes from ({plural(words, 'word')}); "
             f"quote at least {MIN_EXCERPT_WORDS} whole words of the source"
         )
     if not text.whole_words(excerpt):
@@ -301,7 +299,8 @@ def _load_entries(
             item = f"id={entry.id!r}"
             unknown = [e for e in entry.entities if e not in entity_ids]
             if unknown:
-                problems.append(Problem(rel, item, f"unknown entity id(s) {', '.join(map(repr, unknown))}"))
+                ids = human_join(map(repr, unknown))
+                problems.append(Problem(rel, item, f"{plural(len(unknown), 'unknown entity id')}: {ids}"))
             if entry.answers is None:
                 # The curated base says what each entry states; only moderators' entries guess it.
                 problems.append(

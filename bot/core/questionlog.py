@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from bot.core.limits import QUESTION_LOG_BATCH, QUESTION_LOG_CLOSE_SECONDS, QUESTION_LOG_QUEUE
 from bot.core.models import Scope
 from bot.core.store import LoggedQuestion, Store, StoreError
+from bot.core.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -147,10 +148,9 @@ class QuestionLog:
         if not self._warned:
             self._warned = True
             log.warning(
-                "question log: dropped %d entr%s (%s); answers are not affected; further drops are "
+                "question log: dropped %s (%s); answers are not affected; further drops are "
                 "counted silently until a write succeeds",
-                count,
-                "y" if count == 1 else "ies",
+                plural(count, "entry"),
                 why,
             )
 
