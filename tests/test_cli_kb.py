@@ -68,7 +68,7 @@ def test_invalid_import_exits_non_zero_and_names_every_problem(tmp_path: Path) -
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines[0] == f"error: {source} was not imported (2 problem(s)):"
-    assert any("entry 'club-motto': unknown entity id(s) 'nobody'" in line for line in lines)
+    assert any("entry 'club-motto': 1 unknown entity id: 'nobody'" in line for line in lines)
     assert any("entry 'club-motto': excerpt is not verbatim" in line for line in lines)
     assert "Traceback" not in result.stderr
     # Nothing was written.

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -39,6 +39,7 @@ from bot.core.limits import (
 from bot.core.loader import Problem, check_citations, excerpt_too_short, list_limit_problems, parse_items
 from bot.core.models import Citation, Entry, EntryDraft, Scope, slugify
 from bot.core.offload import run_heavy
+from bot.core.permissions import can_curate
 from bot.core.sources import Passage
 from bot.core.store import (
     BASE_SCOPE,
@@ -47,11 +48,13 @@ from bot.core.store import (
     EntrySummary,
     EntryVersion,
     GuildStats,
+    LimitExceeded,
     ReadOnlyScope,
     StoredEntry,
     VersionConflict,
 )
 from bot.core.text import content_tokens, normalize_query
+from bot.core.wording import human_join, plural
 from bot.core.yamlsafe import YamlError, dump_yaml, load_yaml
 
 if TYPE_CHECKING:
@@ -233,10 +236,6 @@ def _list_delta(name: str, before: Sequence[str], after: Sequence[str]) -> str:
     return f"{name} {' '.join(parts)}"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def describe_change(before: Entry | None, after: Entry | None) -> str:
     """What changed between two versions, e.g. "phrasings +2 −1; answer changed; excerpts unchanged"."""
     if before is None and after is None:
@@ -244,8 +243,8 @@ def describe_change(before: Entry | None, after: Entry | None) -> str:
     if before is None:
         assert after is not None
         return (
-            f"new entry: {_plural(len(after.questions), 'phrasing')}, "
-            f"{_plural(len(after.citations), 'excerpt')}"
+            f"new entry: {plural(len(after.questions), 'phrasing')}, "
+            f"{plural(len(after.citations), 'excerpt')}"
         )
     if after is None:
         return "removed"
@@ -453,10 +452,6 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _is_guild(scope: Scope) -> bool:
-    return scope is not None and scope != BASE_SCOPE
-
-
 def _require_guild(scope: Scope) -> int:
     if scope is None or scope == BASE_SCOPE:
         raise ReadOnlyScope()
@@ -603,7 +598,7 @@ class CurationService:
         Tags and linked entities are kept (see `build_entry` for speakers).
         """
         _require_guild(scope)
-        current = await self._live(scope, entry_id)
+        current = await self.live_entry(scope, entry_id)
         # Checked before validation so a stale form is refused before its content is judged;
         # the store checks again inside its transaction, which is what makes it safe.
         if current.version != expected_version:
@@ -631,7 +626,7 @@ class CurationService:
         _require_guild(scope)
         versions = await self.store.history(scope, entry_id)
         if not versions:
-            raise EntryNotFound(entry_id)
+            raise self._unknown(entry_id)
         target = next((v for v in versions if v.version == version), None)
         if target is None:
             raise EntryNotFound(entry_id, f"Entry '{entry_id}' has no version {version}.")
@@ -646,28 +641,34 @@ class CurationService:
 
     # ---- reads ------------------------------------------------------------------------------
 
-    async def _live(self, scope: Scope, entry_id: str) -> StoredEntry:
+    def _unknown(self, entry_id: str) -> EntryNotFound | ReadOnlyScope:
+        """Why `entry_id` cannot be changed in a server that never had it."""
+        if entry_id in self.base_ids:
+            return ReadOnlyScope(
+                f"'{entry_id}' belongs to the curated knowledge base, which is read-only here (it "
+                "changes only through the knowledge files). Add a server entry instead."
+            )
+        return EntryNotFound(entry_id)
+
+    async def live_entry(self, scope: Scope, entry_id: str) -> StoredEntry:
+        """The entry as it is now, to edit or remove: EntryNotFound if the scope never had it or
+        it was removed, ReadOnlyScope if the id is the curated base's."""
         current = await self.store.get_entry(scope, entry_id, include_deleted=True)
         if current is None:
-            raise EntryNotFound(entry_id)
+            raise self._unknown(entry_id)
         if current.deleted:
             raise EntryNotFound(
                 entry_id, f"Entry '{entry_id}' was removed; restore it from its history (revert) first."
             )
         return current
 
-    async def get(self, scope: Scope, entry_id: str, *, include_deleted: bool = False) -> StoredEntry | None:
-        return await self.store.get_entry(scope, entry_id, include_deleted=include_deleted)
-
     async def history(self, scope: Scope, entry_id: str) -> list[EntryVersion]:
-        """Every version, oldest first; EntryNotFound if the id never existed in the scope."""
+        """Every version, oldest first; EntryNotFound (ReadOnlyScope for a base id) if the id
+        never existed in the scope."""
         versions = await self.store.history(scope, entry_id)
         if not versions:
-            raise EntryNotFound(entry_id)
+            raise self._unknown(entry_id)
         return versions
-
-    def draft_of(self, stored: StoredEntry | Entry) -> EntryDraft:
-        return draft_of(stored)
 
     async def list_entries(
         self, scope: Scope, query: str | None = None, *, include_removed: bool = False
@@ -738,7 +739,8 @@ class CurationService:
                 problems.append(f"{label}: the id is used by the curated knowledge base; choose another id.")
             unknown = [e for e in entry.entities if e not in entity_ids]
             if unknown:
-                problems.append(f"{label}: unknown entity id(s) {', '.join(map(repr, unknown))}.")
+                listed = human_join(map(repr, unknown))
+                problems.append(f"{label}: {plural(len(unknown), 'unknown entity id')}: {listed}.")
             excerpts = [c.excerpt for c in entry.citations]
             for message in limit_problems(
                 entry.questions, entry.answer, excerpts, (c.speaker for c in entry.citations)
@@ -802,6 +804,39 @@ class CurationService:
 
     async def count(self, scope: Scope) -> int:
         return await self.store.count_entries(scope)
+
+    async def require_room(self, scope: Scope) -> None:
+        """LimitExceeded if the server already holds its maximum, checked before a moderator
+        starts writing an entry that could not be saved."""
+        count = await self.store.count_entries(scope)
+        if count >= self.max_entries:
+            raise LimitExceeded(
+                f"This server has {plural(count, 'entry')}; the limit is {self.max_entries}. "
+                "Remove one before adding another.",
+                limit=self.max_entries,
+            )
+
+    # ---- who may curate ---------------------------------------------------------------------
+
+    async def may_curate(self, scope: int, *, manage_guild: bool, role_ids: Collection[int]) -> bool:
+        """`bot.core.permissions.can_curate` with this server's moderator role (read only when
+        the member does not manage the server)."""
+        if manage_guild:
+            return True
+        return can_curate(
+            manage_guild=False,
+            role_ids=role_ids,
+            configured_role_id=await self.moderator_role(scope),
+            fallback_role_id=self.assistant.settings.moderator_role_id,
+        )
+
+    async def moderator_role(self, scope: int) -> int | None:
+        """The role this server chose for its curators (None: it chose none)."""
+        return await self.store.get_moderator_role(_require_guild(scope))
+
+    async def set_moderator_role(self, scope: int, role_id: int | None, actor_id: int) -> None:
+        """Choose (or, with None, forget) the role whose members may curate this server."""
+        await self.store.set_moderator_role(_require_guild(scope), role_id, actor_id)
 
 
 __all__ = [

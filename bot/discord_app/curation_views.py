@@ -1,9 +1,9 @@
 """The moderators' forms and buttons for `/qa`: the entry modal, confirmations, pagers, gaps.
 
-Who may curate is checked here too (`require_curator`), so a button or a form re-checks the
-permission the command checked: a moderator whose role was taken away mid-edit is refused.
-Views are ordinary in-memory views with timeouts (their messages are ephemeral, so nothing
-outlives the moderator's session); every one answers only the moderator who opened it.
+A button or a form re-checks the permission the command checked (`bot.discord_app.checks`):
+a moderator whose role was taken away mid-edit is refused. Views are ordinary in-memory views
+with timeouts (their messages are ephemeral, so nothing outlives the moderator's session);
+every one answers only the moderator who opened it.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 from discord import app_commands
-from discord.utils import MISSING, escape_markdown, format_dt
+from discord.utils import escape_markdown, format_dt
 
 from bot.core.answers import Answer
 from bot.core.curation import (
@@ -29,10 +29,12 @@ from bot.core.curation import (
 from bot.core.documents import entry_document
 from bot.core.limits import MAX_ANSWER_CHARS, MAX_PHRASINGS, MAX_SPEAKER_CHARS
 from bot.core.models import EntryDraft
-from bot.core.permissions import REFUSAL, can_curate
 from bot.core.store import EntryVersion, StoredEntry, StoreError, VersionConflict
+from bot.core.wording import plural
 from bot.discord_app import render
+from bot.discord_app.checks import NotInServer, require_curator, require_owner, require_same_server
 from bot.discord_app.errors import report
+from bot.discord_app.replies import respond
 from bot.discord_app.stale import FORM_FILE, give_back
 
 if TYPE_CHECKING:
@@ -48,17 +50,6 @@ LIST_PAGE_SIZE: Final = 10
 #: "Add answer for #n" buttons under the gap report (one row).
 MAX_GAP_BUTTONS: Final = render.MAX_BUTTONS_PER_ROW
 
-NOT_IN_SERVER: Final = (
-    "The /qa commands work only inside a server: each server curates its own answers. "
-    "Ask me questions here with /ask or a message."
-)
-MANAGE_SERVER_ONLY: Final = (
-    "Only members with the Manage Server permission can choose who may curate this server's answers."
-)
-NOT_YOURS: Final = "These buttons belong to the moderator who ran the command; run it yourself to use them."
-OTHER_SERVER: Final = (
-    "This belongs to another server: buttons and forms act only in the server where the command ran."
-)
 FORM_REFUSED: Final = "Nothing was saved: {reason} Everything you typed is attached as `{file}`."
 
 _ACTIONS: Final = {
@@ -69,83 +60,6 @@ _ACTIONS: Final = {
     "revert": "reverted",
     "import": "imported",
 }
-
-
-def _bot(interaction: discord.Interaction) -> MeetingBot:
-    return cast("MeetingBot", interaction.client)
-
-
-# --------------------------------------------------------------------------------------------
-# Who may curate.
-# --------------------------------------------------------------------------------------------
-
-
-class NotInServer(app_commands.NoPrivateMessage):
-    def __init__(self) -> None:
-        super().__init__(NOT_IN_SERVER)
-
-
-class NotCurator(app_commands.CheckFailure):
-    def __init__(self, message: str = REFUSAL) -> None:
-        super().__init__(message)
-
-
-class NotYourButtons(app_commands.CheckFailure):
-    def __init__(self) -> None:
-        super().__init__(NOT_YOURS)
-
-
-class OtherServer(app_commands.CheckFailure):
-    """A button or form replayed in a server other than the one it was made for."""
-
-    def __init__(self) -> None:
-        super().__init__(OTHER_SERVER)
-
-
-def require_same_server(interaction: discord.Interaction, guild_id: int | None) -> None:
-    if guild_id is not None and interaction.guild_id != guild_id:
-        raise OtherServer()
-
-
-def _role_ids(member: discord.Member) -> set[int]:
-    # `Member.roles` drops roles missing from the guild cache; the interaction's own role ids
-    # (`_roles`) do not, so a moderator is recognised even before the guild is cached.
-    return {role.id for role in member.roles} | set(member._roles)
-
-
-def _manages_server(interaction: discord.Interaction) -> bool:
-    perms = interaction.permissions  # resolved by Discord for this member in this channel
-    return perms.manage_guild or perms.administrator
-
-
-async def is_curator(interaction: discord.Interaction) -> bool:
-    """Manage Server, or the server's moderator role (the settings' role if it set none)."""
-    member = interaction.user
-    if interaction.guild_id is None or not isinstance(member, discord.Member):
-        return False
-    if _manages_server(interaction):
-        return True
-    bot = _bot(interaction)
-    return can_curate(
-        manage_guild=False,
-        role_ids=_role_ids(member),
-        configured_role_id=await bot.assistant.store.get_moderator_role(interaction.guild_id),
-        fallback_role_id=bot.settings.moderator_role_id,
-    )
-
-
-async def require_curator(interaction: discord.Interaction, *, manage_server: bool = False) -> int:
-    """The server's id if the user may curate it (`manage_server`: only Manage Server counts);
-    otherwise a CheckFailure whose message the error handler shows privately."""
-    guild_id = interaction.guild_id
-    if guild_id is None:
-        raise NotInServer()
-    if manage_server:
-        if not _manages_server(interaction):
-            raise NotCurator(MANAGE_SERVER_ONLY)
-    elif not await is_curator(interaction):
-        raise NotCurator()
-    return guild_id
 
 
 # --------------------------------------------------------------------------------------------
@@ -197,7 +111,7 @@ def draft_problems_embed(error: DraftInvalid) -> discord.Embed:
     count = len(error.problems)
     bullets = [f"\u2022 {render.escape_user_text(p, 600)}" for p in error.problems]
     embed = discord.Embed(
-        title=f"Not saved: {count} problem{'s' if count != 1 else ''} to fix",
+        title=f"Not saved: {plural(count, 'problem')} to fix",
         description=render.fit_lines(bullets, render.MAX_EMBED_DESCRIPTION),
         colour=render.COLOUR_UNKNOWN,
     )
@@ -233,7 +147,9 @@ def history_embed(entry_id: str, versions: Sequence[EntryVersion]) -> discord.Em
     embed = discord.Embed(
         title=render.truncate(f"History of {entry_id}", render.MAX_EMBED_TITLE),
         description=render.fit_lines(
-            lines, render.MAX_EMBED_DESCRIPTION, lambda n: f"{render.ELLIPSIS} and {n} older version(s)"
+            lines,
+            render.MAX_EMBED_DESCRIPTION,
+            lambda n: f"{render.ELLIPSIS} and {plural(n, 'older version')}",
         ),
         colour=render.COLOUR_ANSWER,
     )
@@ -244,12 +160,12 @@ def history_embed(entry_id: str, versions: Sequence[EntryVersion]) -> discord.Em
 
 
 def gaps_embed(gaps: Sequence[Gap], days: int | None) -> discord.Embed:
-    period = f"in the last {days} day{'s' if days != 1 else ''}" if days else "so far"
+    period = f"in the last {plural(days, 'day')}" if days else "so far"
     lines: list[str] = []
     for n, gap in enumerate(gaps, start=1):
-        times = f"{gap.count} time{'s' if gap.count != 1 else ''}"
         line = (
-            f"**{n}.** \u201c{render.escape_user_text(gap.question, 200)}\u201d \u2014 asked {times}, "
+            f"**{n}.** \u201c{render.escape_user_text(gap.question, 200)}\u201d \u2014 "
+            f"asked {plural(gap.count, 'time')}, "
             f"last {format_dt(gap.last_asked, 'R')}"
         )
         others = [render.escape_user_text(v, 100) for v in gap.variants[1:4]]
@@ -269,7 +185,7 @@ def gaps_embed(gaps: Sequence[Gap], days: int | None) -> discord.Embed:
 
 def stats_embed(report_: ScopeStats) -> discord.Embed:
     stats = report_.stats
-    period = f"last {report_.days} day(s)" if report_.days else "all time"
+    period = f"last {plural(report_.days, 'day')}" if report_.days else "all time"
     rate = "\u2014" if report_.answered_rate is None else f"{report_.answered_rate:.0%}"
     embed = discord.Embed(title=f"Questions in this server ({period})", colour=render.COLOUR_ANSWER)
     embed.add_field(name="Asked", value=str(stats.asked))
@@ -277,7 +193,7 @@ def stats_embed(report_: ScopeStats) -> discord.Embed:
     embed.add_field(name="Not answered", value=str(stats.asked - stats.answered))
     embed.add_field(name="Helpful \N{THUMBS UP SIGN}", value=str(stats.helpful))
     embed.add_field(name="Not helpful \N{THUMBS DOWN SIGN}", value=str(stats.not_helpful))
-    top = [f"{code(entry_id)} \u2014 {n} answer{'s' if n != 1 else ''}" for entry_id, n in stats.top_entries]
+    top = [f"{code(entry_id)} \u2014 {plural(n, 'answer')}" for entry_id, n in stats.top_entries]
     embed.add_field(
         name="Most used answers",
         value=render.truncate("\n".join(top) or "None yet.", render.MAX_FIELD_VALUE),
@@ -307,6 +223,36 @@ class EntryModal(discord.ui.Modal):
     An edit remembers the version it was opened on; saving over a newer version is refused.
     """
 
+    questions: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
+        label="Question phrasings (one per line)",
+        style=discord.TextStyle.paragraph,
+        custom_id="questions",
+        placeholder=f"How people ask it; up to {MAX_PHRASINGS} lines",
+        max_length=render.MAX_TEXT_INPUT,
+    )
+    answer: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
+        label="Answer",
+        style=discord.TextStyle.paragraph,
+        custom_id="answer",
+        placeholder="The answer in plain words",
+        max_length=MAX_ANSWER_CHARS,
+    )
+    excerpts: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
+        label="Supporting excerpts (one per line)",
+        style=discord.TextStyle.paragraph,
+        custom_id="excerpts",
+        placeholder="Copied word for word from the article",
+        max_length=render.MAX_TEXT_INPUT,
+    )
+    speaker: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
+        label="Speaker (optional)",
+        style=discord.TextStyle.short,
+        custom_id="speaker",
+        placeholder="Whose words the excerpts are, e.g. Antony J. Blinken",
+        required=False,
+        max_length=MAX_SPEAKER_CHARS,
+    )
+
     def __init__(
         self,
         title: str,
@@ -321,42 +267,15 @@ class EntryModal(discord.ui.Modal):
         self.expected_version = expected_version
         #: The server the form was opened in: it saves there or nowhere.
         self.guild_id = guild_id
-        questions, answer, excerpts, speaker = draft_text(draft) if draft else ("", "", "", "")
-        self.questions: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
-            label="Question phrasings (one per line)",
-            style=discord.TextStyle.paragraph,
-            custom_id="questions",
-            placeholder=f"How people ask it; up to {MAX_PHRASINGS} lines",
-            default=_prefill(questions, render.MAX_TEXT_INPUT) or None,
-            max_length=render.MAX_TEXT_INPUT,
-        )
-        self.answer: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
-            label="Answer",
-            style=discord.TextStyle.paragraph,
-            custom_id="answer",
-            placeholder="The answer in plain words",
-            default=_prefill(answer, MAX_ANSWER_CHARS) or None,
-            max_length=MAX_ANSWER_CHARS,
-        )
-        self.excerpts: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
-            label="Supporting excerpts (one per line)",
-            style=discord.TextStyle.paragraph,
-            custom_id="excerpts",
-            placeholder="Copied word for word from the article",
-            default=_prefill(excerpts, render.MAX_TEXT_INPUT) or None,
-            max_length=render.MAX_TEXT_INPUT,
-        )
-        self.speaker: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
-            label="Speaker (optional)",
-            style=discord.TextStyle.short,
-            custom_id="speaker",
-            placeholder="Whose words the excerpts are, e.g. Antony J. Blinken",
-            default=_prefill(speaker, MAX_SPEAKER_CHARS) or None,
-            required=False,
-            max_length=MAX_SPEAKER_CHARS,
-        )
-        for item in (self.questions, self.answer, self.excerpts, self.speaker):
-            self.add_item(item)
+        if draft is not None:
+            # Each modal has its own copies of the inputs (discord.py copies them per instance).
+            for field, text in zip(self._inputs, draft_text(draft), strict=True):
+                field.default = _prefill(text, field.max_length or render.MAX_TEXT_INPUT) or None
+
+    @property
+    def _inputs(self) -> tuple[discord.ui.TextInput[EntryModal], ...]:
+        """The inputs in the order of `draft_text`."""
+        return self.questions, self.answer, self.excerpts, self.speaker
 
     @classmethod
     def for_add(cls, draft: EntryDraft | None = None, *, guild_id: int | None = None) -> EntryModal:
@@ -382,17 +301,17 @@ class EntryModal(discord.ui.Modal):
             self.questions.value, self.answer.value, self.excerpts.value, self.speaker.value
         )
 
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+    async def interaction_check(self, interaction: discord.Interaction[MeetingBot], /) -> bool:  # type: ignore[override]
         # The permission is checked again on submit: it may have been taken away meanwhile.
         require_same_server(interaction, self.guild_id)
         await require_curator(interaction)
         return True
 
-    async def on_submit(self, interaction: discord.Interaction, /) -> None:
+    async def on_submit(self, interaction: discord.Interaction[MeetingBot], /) -> None:  # type: ignore[override]
         guild_id = interaction.guild_id
         if guild_id is None:  # pragma: no cover - interaction_check refused it
             raise NotInServer()
-        bot = _bot(interaction)
+        bot = interaction.client
         draft = self.typed()
         try:
             if self.entry_id is None:
@@ -408,22 +327,22 @@ class EntryModal(discord.ui.Modal):
                 else:
                     done = f"Saved {code(stored.id)} as version {stored.version}; it answers with this now:"
         except DraftInvalid as exc:
-            await self._not_saved(
+            await respond(
                 interaction,
                 "Nothing was saved. Press **Edit and retry** to reopen the form with what you typed.",
-                RetryView(
+                embed=draft_problems_embed(exc),
+                view=RetryView(
                     interaction.user.id, partial(self.again, exc.draft), "Edit and retry", guild_id=guild_id
                 ),
-                draft_problems_embed(exc),
             )
             return
         except VersionConflict as exc:
-            await self._not_saved(
+            await respond(
                 interaction,
                 f"{exc} Nothing was overwritten. Reopen `/qa edit` to start from their version, "
                 f"or reopen the form with your text to replace version {exc.actual} knowingly "
                 "(see `/qa history` for what they changed).",
-                RetryView(
+                view=RetryView(
                     interaction.user.id,
                     partial(self.again, draft, exc.actual),
                     "Reopen with my text",
@@ -434,38 +353,18 @@ class EntryModal(discord.ui.Modal):
         except StoreError as exc:
             # Busy, read-only, full, removed meanwhile...: say why, and keep what they typed.
             log.warning("entry form not saved: %s", exc)
-            await self._not_saved(
+            await respond(
                 interaction,
                 f"Not saved: {exc} Your text is kept: press **Reopen with my text** to try again.",
-                RetryView(
+                view=RetryView(
                     interaction.user.id, partial(self.again, draft), "Reopen with my text", guild_id=guild_id
                 ),
             )
             return
-        await interaction.response.send_message(
-            done,
-            embed=preview_embed(bot, guild_id, stored),
-            ephemeral=True,
-            allowed_mentions=render.NO_PINGS,
-        )
-
-    @staticmethod
-    async def _not_saved(
-        interaction: discord.Interaction,
-        text: str,
-        view: RetryView,
-        embed: discord.Embed | None = None,
-    ) -> None:
-        await interaction.response.send_message(
-            render.truncate(text, render.MAX_MESSAGE),
-            embed=embed if embed is not None else MISSING,
-            view=view,
-            ephemeral=True,
-            allowed_mentions=render.NO_PINGS,
-        )
+        await respond(interaction, done, embed=preview_embed(bot, guild_id, stored))
 
     async def on_error(  # type: ignore[override]  # Modal.on_error has no `item`
-        self, interaction: discord.Interaction, error: Exception, /
+        self, interaction: discord.Interaction[MeetingBot], error: Exception, /
     ) -> None:
         if isinstance(error, app_commands.CheckFailure):
             # Refused (another server, or no longer a curator): say why, and give the text back.
@@ -497,15 +396,18 @@ class OwnerView(discord.ui.View):
         #: The server the buttons were made in: they act there or nowhere.
         self.guild_id = guild_id
 
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        if interaction.user.id != self.owner_id:
-            raise NotYourButtons()
+    async def interaction_check(self, interaction: discord.Interaction[MeetingBot], /) -> bool:  # type: ignore[override]
+        require_owner(interaction, self.owner_id)
         require_same_server(interaction, self.guild_id)
         await require_curator(interaction)
         return True
 
     async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
+        self,
+        interaction: discord.Interaction,
+        error: Exception,
+        item: discord.ui.Item[Any],
+        /,
     ) -> None:
         await report(interaction, error, "a /qa button")
 
@@ -521,7 +423,9 @@ class RetryView(OwnerView):
         self.retry.label = label
 
     @discord.ui.button(label="Edit and retry", style=discord.ButtonStyle.primary)
-    async def retry(self, interaction: discord.Interaction, button: discord.ui.Button[RetryView]) -> None:
+    async def retry(
+        self, interaction: discord.Interaction[MeetingBot], button: discord.ui.Button[RetryView]
+    ) -> None:
         # A fresh modal each time: a submitted modal is spent, and the button may be pressed again.
         await interaction.response.send_modal(self.make_modal())
 
@@ -534,12 +438,12 @@ class ConfirmRemoveView(OwnerView):
 
     @discord.ui.button(label="Remove", style=discord.ButtonStyle.danger)
     async def confirm(
-        self, interaction: discord.Interaction, button: discord.ui.Button[ConfirmRemoveView]
+        self, interaction: discord.Interaction[MeetingBot], button: discord.ui.Button[ConfirmRemoveView]
     ) -> None:
         self.stop()
         entry_id = self.stored.id
         try:
-            removed = await _bot(interaction).curation.remove(
+            removed = await interaction.client.curation.remove(
                 self.guild_id, entry_id, interaction.user.id, expected_version=self.stored.version
             )
         except StoreError as exc:
@@ -557,7 +461,7 @@ class ConfirmRemoveView(OwnerView):
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(
-        self, interaction: discord.Interaction, button: discord.ui.Button[ConfirmRemoveView]
+        self, interaction: discord.Interaction[MeetingBot], button: discord.ui.Button[ConfirmRemoveView]
     ) -> None:
         self.stop()
         await interaction.response.edit_message(
@@ -588,7 +492,7 @@ class ListPager(OwnerView):
         for stored in self.entries[start : start + LIST_PAGE_SIZE]:
             first = render.escape_user_text(stored.entry.questions[0], 150)
             more = len(stored.entry.questions) - 1
-            extra = f" (+{more} phrasing{'s' if more != 1 else ''})" if more else ""
+            extra = f" (+{plural(more, 'phrasing')})" if more else ""
             lines.append(f"{code(stored.id)} \u2014 {first}{extra} \u00b7 v{stored.version}")
         embed = discord.Embed(
             title=render.truncate(self.heading, render.MAX_EMBED_TITLE),
@@ -596,12 +500,10 @@ class ListPager(OwnerView):
             colour=render.COLOUR_ANSWER,
         )
         total = len(self.entries)
-        embed.set_footer(
-            text=f"Page {self.page + 1}/{self.pages} \u00b7 {total} entr{'ies' if total != 1 else 'y'}"
-        )
+        embed.set_footer(text=f"Page {self.page + 1}/{self.pages} \u00b7 {plural(total, 'entry')}")
         return embed
 
-    async def _show(self, interaction: discord.Interaction, page: int) -> None:
+    async def _show(self, interaction: discord.Interaction[MeetingBot], page: int) -> None:
         self.page = min(max(0, page), self.pages - 1)
         self._sync_buttons()
         await interaction.response.edit_message(embed=self.embed(), view=self)
@@ -609,13 +511,17 @@ class ListPager(OwnerView):
     @discord.ui.button(
         label="Previous", emoji="\N{BLACK LEFT-POINTING TRIANGLE}", style=discord.ButtonStyle.secondary
     )
-    async def previous(self, interaction: discord.Interaction, button: discord.ui.Button[ListPager]) -> None:
+    async def previous(
+        self, interaction: discord.Interaction[MeetingBot], button: discord.ui.Button[ListPager]
+    ) -> None:
         await self._show(interaction, self.page - 1)
 
     @discord.ui.button(
         label="Next", emoji="\N{BLACK RIGHT-POINTING TRIANGLE}", style=discord.ButtonStyle.secondary
     )
-    async def next(self, interaction: discord.Interaction, button: discord.ui.Button[ListPager]) -> None:
+    async def next(
+        self, interaction: discord.Interaction[MeetingBot], button: discord.ui.Button[ListPager]
+    ) -> None:
         await self._show(interaction, self.page + 1)
 
 

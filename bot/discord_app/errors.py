@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.core.curation import CurationError
 from bot.core.store import StoreBusy, StoreError, StoreFull, StoreReadOnly, StoreUnavailable
+from bot.core.wording import human_join, plural, plural_of
 from bot.discord_app import render
+from bot.discord_app.replies import respond
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +31,24 @@ def problems_text(problems: Sequence[str], heading: str, limit: int = render.MAX
     `limit`; problems that do not fit are counted, never silently dropped."""
     bullets = [f"\u2022 {render.escape_user_text(p, MAX_PROBLEM_LINE)}" for p in problems]
     room = limit - len(heading) - 1
-    listed = render.fit_lines(bullets, room, lambda n: f"{render.ELLIPSIS} {n} more problem(s) not shown.")
+    listed = render.fit_lines(
+        bullets, room, lambda n: f"{render.ELLIPSIS} {plural(n, 'more problem')} not shown."
+    )
     return f"{heading}\n{listed}"
 
 
-def user_message(error: BaseException) -> str | None:
+def missing_permissions_text(permissions: Sequence[str], where: str) -> str:
+    """The refusal of a command guarded by `app_commands.checks.has_permissions`, naming the
+    permissions as Discord's settings do (manage_guild is "Manage Server")."""
+    names = [p.replace("_", " ").replace("guild", "server").title() for p in permissions]
+    word = "permission" if len(names) == 1 else plural_of("permission")
+    return f"Sorry, only members with the {human_join(names)} {word} can use {where}."
+
+
+def user_message(error: BaseException, where: str) -> str | None:
     """The private explanation of an expected failure; None for a bug (log it and apologise)."""
-    if isinstance(error, app_commands.CommandOnCooldown):
-        return cooldown_text(error.retry_after)
+    if isinstance(error, app_commands.MissingPermissions):
+        return missing_permissions_text(error.missing_permissions, where)
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or "You can't use this command here."
     if isinstance(error, CurationError):
@@ -47,33 +60,32 @@ def user_message(error: BaseException) -> str | None:
     return None
 
 
-async def tell(interaction: discord.Interaction, text: str) -> None:
-    """Send `text` privately, as the response or as a follow-up; losing it only gets logged."""
-    text = render.truncate(text, render.MAX_MESSAGE)
+async def _tell(interaction: discord.Interaction[Any], text: str) -> None:
+    """Say `text` privately; a message Discord no longer accepts (the interaction expired) is
+    only logged, since the error path has nobody left to tell."""
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=render.NO_PINGS)
-        else:
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=render.NO_PINGS)
+        await respond(interaction, text)
     except discord.HTTPException as exc:
         # Typically 10062 Unknown interaction: the 3-second window passed. Nothing more to do.
         log.warning("could not deliver a message to interaction %s: %s", interaction.id, exc)
 
 
-async def report(interaction: discord.Interaction, error: BaseException, where: str | None = None) -> None:
+async def report(
+    interaction: discord.Interaction[Any], error: BaseException, where: str | None = None
+) -> None:
     """Explain `error` privately to whoever caused it; log and apologise if it is a bug.
 
-    Used by the command tree and by every view and modal, so a button or a form fails the same
-    polite way a command does."""
+    Used by the command tree, by every view and modal and by the asking path, so a button, a
+    form or a suggestion fails the same polite way a command does."""
     original = getattr(error, "original", error)
     if where is None:
         where = f"/{interaction.command.qualified_name}" if interaction.command else "component"
-    message = user_message(error)
+    message = user_message(error, where)
     if message is None:
-        message = user_message(original)
+        message = user_message(original, where)
     if message is None:
         log.error("error in %s", where, exc_info=original)
-        await tell(interaction, APOLOGY)
+        await _tell(interaction, APOLOGY)
         return
     if (
         isinstance(original, StoreBusy | StoreReadOnly | StoreFull | StoreUnavailable)
@@ -83,7 +95,7 @@ async def report(interaction: discord.Interaction, error: BaseException, where: 
         log.warning("store error in %s: %s", where, original)
     else:
         log.info("%s refused: %s", where, " ".join(str(original).split()))
-    await tell(interaction, message)
+    await _tell(interaction, message)
 
 
 class MeetingTree(app_commands.CommandTree["discord.Client"]):

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import discord
 
-from bot.discord_app import render
+from bot.discord_app.replies import respond
 
 log = logging.getLogger(__name__)
 
@@ -97,17 +97,11 @@ def form_file(fields: Iterable[tuple[str, str]]) -> discord.File:
     return discord.File(io.BytesIO("\n".join(parts).encode("utf-8")), filename=FORM_FILE)
 
 
-async def give_back(interaction: discord.Interaction, text: str, fields: list[tuple[str, str]]) -> None:
+async def give_back(interaction: discord.Interaction[Any], text: str, fields: list[tuple[str, str]]) -> None:
     """A private message, with the typed text attached when there is any."""
-    kwargs: dict[str, Any] = {"ephemeral": True, "allowed_mentions": render.NO_PINGS}
-    if any(value.strip() for _, value in fields):
-        kwargs["file"] = form_file(fields)
-    text = render.truncate(text, render.MAX_MESSAGE)
+    file = form_file(fields) if any(value.strip() for _, value in fields) else None
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, **kwargs)
-        else:
-            await interaction.response.send_message(text, **kwargs)
+        await respond(interaction, text, file=file)
     except discord.HTTPException as exc:
         log.warning("could not answer interaction %s: %s", interaction.id, exc)
 

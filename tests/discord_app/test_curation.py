@@ -20,7 +20,8 @@ from bot.core.limits import MAX_IMPORT_BYTES
 from bot.core.models import EntryDraft
 from bot.core.permissions import REFUSAL
 from bot.core.text import normalize_verbatim
-from bot.discord_app.curation_views import MANAGE_SERVER_ONLY, NOT_IN_SERVER
+from bot.discord_app.checks import NOT_IN_SERVER
+from bot.discord_app.errors import missing_permissions_text
 from tests.conftest import ARTICLE
 from tests.discord_app.conftest import Live, make_settings, start_live
 from tests.discord_app.qa_helpers import (
@@ -56,6 +57,8 @@ from tests.fakediscord import (
     payloads,
 )
 
+#: What a member without Manage Server is told by /qa config (discord.py's has_permissions).
+MANAGE_SERVER_ONLY = missing_permissions_text(["manage_guild"], "/qa config")
 pytestmark = pytest.mark.e2e
 
 ARTICLE_TEXT = normalize_verbatim(ARTICLE.read_text(encoding="utf-8"))
@@ -186,7 +189,7 @@ async def test_a_non_verbatim_excerpt_shows_the_closest_passage_and_keeps_the_dr
     shown = closest["value"].replace("\\", "")
     assert "We stand together with Ukraine against President" in shown
     assert normalize_verbatim(shown) in ARTICLE_TEXT
-    assert await live.bot.curation.count(GUILD_ID) == 0
+    assert await live.assistant.store.count_entries(GUILD_ID) == 0
 
     # "Edit and retry" reopens the form with exactly what was typed.
     reopened = await open_modal(live, click(body["message"], "Edit and retry"))
@@ -194,7 +197,7 @@ async def test_a_non_verbatim_excerpt_shows_the_closest_passage_and_keeps_the_dr
     fixed = {**typed, "excerpts": f"{STAND}\n{ATTENDED}"}
     saved = await respond(live, submit(reopened, fixed))
     assert "Added `what-is-our-club-motto`" in saved["data"]["content"]
-    assert await live.bot.curation.count(GUILD_ID) == 1
+    assert await live.assistant.store.count_entries(GUILD_ID) == 1
 
 
 async def test_limits_are_refused_with_a_message_stating_each_limit(live: Live) -> None:
@@ -206,7 +209,7 @@ async def test_limits_are_refused_with_a_message_stating_each_limit(live: Live) 
     assert "the limit is 300" in description  # phrasing length
     assert "the limit is 1,500" in description  # answer
     assert "the limit is 5" in description  # excerpts
-    assert await live.bot.curation.count(GUILD_ID) == 0
+    assert await live.assistant.store.count_entries(GUILD_ID) == 0
 
 
 async def test_a_full_server_is_refused_with_the_limit_and_the_typing_is_kept(tmp_path: Path) -> None:
@@ -233,7 +236,7 @@ async def test_edit_opens_the_same_modal_filled_in_and_saves_a_version(live: Liv
     values = {**modal_values(modal), "answer": "Our motto: we stand together with Ukraine."}
     body = await respond(live, submit(modal, values))
     assert "version 2" in body["data"]["content"]
-    stored = await live.bot.curation.get(GUILD_ID, entry_id)
+    stored = await live.assistant.store.get_entry(GUILD_ID, entry_id)
     assert stored is not None and stored.version == 2 and stored.entry.answer.startswith("Our motto:")
     assert "Our motto:" in (await answer_text(live, MOTTO_Q, channel_id=CHANNEL_ID + 3) or "")
 
@@ -253,7 +256,7 @@ async def test_a_concurrent_edit_is_refused_and_nothing_is_overwritten(live: Liv
     content = clash["data"]["content"]
     assert "Someone else changed entry" in content and "Nothing was overwritten" in content
     assert "/qa edit" in content
-    stored = await live.bot.curation.get(GUILD_ID, entry_id)
+    stored = await live.assistant.store.get_entry(GUILD_ID, entry_id)
     assert stored is not None and stored.version == 2 and stored.entry.answer == "First moderator's answer."
 
     # The second moderator's text is not lost: the form reopens with it.
@@ -278,20 +281,20 @@ async def test_remove_asks_for_confirmation_then_removes_softly(live: Live) -> N
     cancelled = await respond(live, click(body["message"], "Cancel"))
     assert cancelled["type"] == 7 and "was not removed" in cancelled["data"]["content"]
     assert cancelled["data"]["components"] == []
-    assert await live.bot.curation.get(GUILD_ID, entry_id) is not None
+    assert await live.assistant.store.get_entry(GUILD_ID, entry_id) is not None
 
     body = await respond(live, qa("remove", [payloads.option("id", entry_id)]))
     removed = await respond(live, click(body["message"], "Remove"))
     assert removed["type"] == 7 and "Removed `what-is-our-club-motto`" in removed["data"]["content"]
-    assert await live.bot.curation.get(GUILD_ID, entry_id) is None
-    kept = await live.bot.curation.get(GUILD_ID, entry_id, include_deleted=True)
+    assert await live.assistant.store.get_entry(GUILD_ID, entry_id) is None
+    kept = await live.assistant.store.get_entry(GUILD_ID, entry_id, include_deleted=True)
     assert kept is not None and kept.deleted and kept.version == 2
     assert await answer_text(live, MOTTO_Q, channel_id=CHANNEL_ID + 4) is None
 
 
 async def test_history_lists_versions_and_revert_restores_one(live: Live) -> None:
     entry_id = await seed(live)
-    stored = await live.bot.curation.get(GUILD_ID, entry_id)
+    stored = await live.assistant.store.get_entry(GUILD_ID, entry_id)
     assert stored is not None
     await live.bot.curation.edit(GUILD_ID, entry_id, motto(answer="Version two answer."), OTHER_MOD_ID, 1)
     await live.bot.curation.remove(GUILD_ID, entry_id, MOD_ID)
@@ -432,7 +435,7 @@ async def test_a_broken_import_changes_nothing_and_lists_every_problem(live: Liv
         assert "entry 'no-answer': answer: Field required" in report
         assert await live.bot.curation.export_yaml(GUILD_ID) == before
         assert len(await live.assistant.store.history(GUILD_ID, entry_id)) == 1
-        assert await live.bot.curation.get(GUILD_ID, "good-one") is None
+        assert await live.assistant.store.get_entry(GUILD_ID, "good-one") is None
 
         not_yaml = import_file(host, b"entries: [unclosed", filename="bad.yaml")
         await respond(live, not_yaml)
@@ -453,7 +456,7 @@ async def test_a_broken_import_changes_nothing_and_lists_every_problem(live: Liv
         crowded = import_file(host, yaml.safe_dump(many).encode(), filename="many.yaml")
         await respond(live, crowded)
         text = (await followup(live, crowded))["content"]
-        assert len(text) <= 2000 and "more problem(s) not shown" in text
+        assert len(text) <= 2000 and "more problems not shown" in text
         assert "the file has 60 problems" in text
 
         aliases = import_file(host, b"a: &x [1]\nentries: *x\n", filename="alias.yaml")
@@ -467,7 +470,7 @@ async def test_a_broken_import_changes_nothing_and_lists_every_problem(live: Liv
         assert body["type"] == 4 and is_ephemeral(body)
         assert f"the limit is {MAX_IMPORT_BYTES:,} bytes" in body["data"]["content"]
         assert len(host.downloads) == downloads
-    assert await live.bot.curation.count(GUILD_ID) == 1
+    assert await live.assistant.store.count_entries(GUILD_ID) == 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -684,7 +687,7 @@ async def test_an_entry_of_server_a_never_shows_in_server_b_or_in_dms(live: Live
     assert yaml.safe_load(next(iter(exported["files"].values()))) == {"entries": []}
     for sub in ("edit", "remove", "history"):
         refused = await respond(live, qa(sub, [payloads.option("id", entry_id)], **b))
-        assert "no entry `what-is-our-club-motto`" in refused["data"]["content"], sub
+        assert "no entry 'what-is-our-club-motto'" in refused["data"]["content"], sub
     gaps_a = await respond(live, qa("gaps"))
     assert "No unanswered questions" in gaps_a["data"]["content"]
 

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from bot.core.answers import AnswerService
 from bot.core.loader import KnowledgeBase
 from bot.discord_app import render
-from bot.discord_app.replies import build_reply
+from bot.discord_app.asking import build_reply
 from tests.discord_app.conftest import Live
 from tests.fakediscord import CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID, paths, payloads, snowflake
 from tests.reliability.conftest import METRICS, ReliabilityMetrics
@@ -190,7 +190,7 @@ async def check_question(core: Core, question: str, scope: int | None, question_
     assert 0.0 <= answer.confidence <= 1.0
     assert answer.answered == bool(answer.citations), "answered without a citation, or vice versa"
     source = next(iter(kb.sources.values()))
-    reply = build_reply(answer, question_id, scope, source)
+    reply = build_reply(answer, question_id, source)
     assert len(reply.embed) <= render.MAX_EMBED_TOTAL
     embed = reply.embed.to_dict()
     assert embed_problems(embed) == []

@@ -162,7 +162,7 @@ async def test_a_bad_import_is_refused_clearly_and_changes_nothing(
         assert elapsed < 2.0, f"refusing the file took {elapsed:.2f} s"
         # Nothing half-applied: not in the database, not in the answer index.
         assert db_rows(live.settings.database) == before
-        assert await curation.get(GUILD_ID, "fine-entry", include_deleted=True) is None
+        assert await curation.store.get_entry(GUILD_ID, "fine-entry", include_deleted=True) is None
         assert live.assistant.service.answer(CLUB_Q, GUILD_ID).entry_id == index_before
         # The bot is still running and answering.
         body = await respond(live, ask_payload("Who attended the meeting?", channel_id=snowflake()))
@@ -240,7 +240,7 @@ async def test_a_failure_inside_the_import_transaction_rolls_everything_back(
     assert "could not complete" in str(info.value)
     monkeypatch.undo()
     assert db_rows(import_live.settings.database) == before
-    assert await curation.get(GUILD_ID, "batch-0", include_deleted=True) is None
+    assert await curation.store.get_entry(GUILD_ID, "batch-0", include_deleted=True) is None
 
 
 # ---- the command line --------------------------------------------------------------------------

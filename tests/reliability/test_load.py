@@ -225,9 +225,9 @@ async def test_the_load_measure_sees_a_bot_that_defers_and_answers_late(
 ) -> None:
     """The measure itself: a bot that always says "thinking…" at once and answers 3.5 s later
     must come out over the deadline (before, it passed "1000/1000, over deadline 0")."""
-    from bot.discord_app.cogs import ask as ask_cog
+    from bot.discord_app import asking
 
-    monkeypatch.setattr(ask_cog, "DEFER_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(asking, "DEFER_AFTER_SECONDS", 0.0)
     async with live_bot(settings_for(tmp_path)) as live:
         real_ask = live.assistant.ask
 

@@ -26,7 +26,8 @@ import pytest_asyncio
 
 from bot.core.models import EntryDraft
 from bot.core.permissions import REFUSAL
-from bot.discord_app.curation_views import MANAGE_SERVER_ONLY, NOT_IN_SERVER
+from bot.discord_app.checks import NOT_IN_SERVER
+from bot.discord_app.errors import missing_permissions_text
 from tests.discord_app.conftest import Live
 from tests.discord_app.qa_helpers import (
     QA_SUBCOMMANDS,
@@ -50,6 +51,7 @@ from tests.fakediscord import (
 from tests.reliability.conftest import ReliabilityMetrics
 from tests.reliability.helpers import live_bot, message_problems, settings_for
 
+MANAGE_SERVER_ONLY = missing_permissions_text(["manage_guild"], "/qa config")
 pytestmark = [pytest.mark.reliability, pytest.mark.asyncio(loop_scope="module")]
 
 MOD_ROLE = payloads.role(GUILD_ID + 77, "Q&A moderators", position=2)

@@ -16,7 +16,7 @@ import pytest_asyncio
 
 from bot.core.models import EntryDraft
 from bot.core.permissions import REFUSAL
-from bot.discord_app.curation_views import NOT_YOURS, OTHER_SERVER
+from bot.discord_app.checks import NOT_YOURS, OTHER_SERVER
 from bot.discord_app.stale import EXPIRED_BUTTONS, FORM_FILE
 from tests.discord_app.conftest import Live, respond
 from tests.discord_app.qa_helpers import (
@@ -106,7 +106,7 @@ async def test_buttons_of_a_finished_view_are_told_they_expired(
         assert cancelled["type"] == 7
         again = await respond(live, payloads.button_click(remove_id, message_id=message_id, **qa_ctx()))
         refused_privately(again, EXPIRED_BUTTONS)
-        assert await live.bot.curation.get(GUILD_ID, setup.entry_id) is not None
+        assert await live.assistant.store.get_entry(GUILD_ID, setup.entry_id) is not None
 
 
 def qa_ctx() -> dict[str, object]:
