@@ -203,18 +203,52 @@ class Premise:
     entity_id: str | None = None
 
 
+#: "in 2022?": a year given as a premise.
+_YEAR_PREMISE: Final = re.compile(r"\b(?:in|during)\s+(?:19|20)\d\d\b")
+_NUMBER_WORDS: Final = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90, "hundred": 100,
+}  # fmt: skip
+#: "five ministers", "about 100 defense ministers": a count given as a premise (not a year, not
+#: a day of a month, not the "2" of "2+2").
+_COUNT_PREMISE: Final = re.compile(
+    r"(?<![\w+])(?:(?:about|around|roughly|some|over|nearly|almost|like)\s+)?"
+    r"(?P<n>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")(?![\w+])(?!\s*(?:\+|st\b|nd\b|rd\b|th\b))"
+    r"(?=\s+[a-z])",
+    re.IGNORECASE,
+)
+_REFERRING_BEFORE: Final = re.compile(
+    rf"\b(?:the|these|those|both|all|its|their|our|{CALENDAR_WORDS})\s+$", re.IGNORECASE
+)
+
+
+def _numbers(text: str) -> set[int]:
+    """The counts a text states, as numbers ("four" and "4" are one)."""
+    found = set()
+    for word in _NUMBER.findall(text.lower()):
+        found.add(int(word) if word.isdigit() else _NUMBER_WORDS[word])
+    return found
+
+
 #: "in Osaka?": a capitalised word after a locating word, which no entity names, is a place.
 _PLACE_WORD = re.compile(r"\b(?:in|at|near)\s+((?:[A-Z][a-z]+)(?:\s+[A-Z][a-z]+)?)\b")
 
 
 def premise_of(question: str, lexicon: EntityLexicon) -> Premise | None:
-    """The premise of a yes/no question that names a place ("Was it held in Tokyo?") or a day
-    ("Is the summit in June?"), so only entries stating that kind of fact can confirm or
-    correct it, and the lookup is not pulled toward the premise itself."""
-    day = _DAY_PREMISE.search(question.lower())
+    """The premise of a yes/no question that names a place ("Was it held in Tokyo?"), a day
+    ("Is the summit in June?", "in 2022?") or a count ("Were there five ministers?"), so only
+    entries stating that kind of fact can confirm or correct it, and the lookup is not pulled
+    toward the premise itself."""
+    day = _DAY_PREMISE.search(question.lower()) or _YEAR_PREMISE.search(question.lower())
     if day is not None:
         value = day.group(0).split(maxsplit=1)[1].removeprefix("a ").removeprefix("the ")
         return Premise("date", question[: day.start()] + question[day.end() :], value)
+    for count in _COUNT_PREMISE.finditer(question):
+        # "the two countries" refers to a known number of things; "five ministers" claims one.
+        if _REFERRING_BEFORE.search(question[: count.start()]):
+            continue
+        return Premise("number", question[: count.start()] + question[count.end() :], count.group("n"))
     cased = cased_tokens(question)
     mentions = lexicon.recognize_tokens(cased, frozenset())
     for mention in mentions:
@@ -246,6 +280,9 @@ def contradicts(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
             return False  # the entry states it: the premise holds
         if premise.facet == "date":
             return bool(_CALENDAR.search(doc.answer.lower()))  # another day or month
+        if premise.facet == "number":
+            given = _numbers(stated)  # another count: "four", not "five"
+            return bool(given) and _numbers(premise.value).isdisjoint(given)
         return any(_kind(lexicon, other) in LOCATION_KINDS for other in about)
     # "Was the Japanese foreign minister Kishida?": the role names one person, the question
     # another the article never mentions.
@@ -287,8 +324,8 @@ _NUMBER = re.compile(
 
 def _other_number(question: str, stated: str) -> bool:
     """ "about 100 defence ministers?" against an entry that says "50 or so"."""
-    asked = set(_NUMBER.findall(question.lower()))
-    given = set(_NUMBER.findall(stated))
+    asked = _numbers(question)
+    given = _numbers(stated)
     return bool(asked and given and not asked & given)
 
 

@@ -15,6 +15,7 @@ from rapidfuzz import fuzz, process
 from bot.core.answerability import (
     Asked,
     IdentityClaim,
+    Premise,
     contradicts,
     identity_claim,
     judge,
@@ -30,6 +31,7 @@ from bot.core.limits import MAX_QUESTION_CHARS
 from bot.core.loader import KnowledgeBase
 from bot.core.models import Entity, Entry, Quote, Scope
 from bot.core.retrieval import DEFAULT_WEIGHTS, Match, QueryAnalysis, RetrievalEngine, Weights, asks_for_words
+from bot.core.retrieval.vocabulary import Vocabulary
 from bot.core.text import cased_tokens, normalize_query
 from bot.core.understanding import Part, understand
 from bot.core.understanding.focus import MISSING, Focus, focus_of
@@ -39,7 +41,7 @@ NOT_KNOWN = "I don't know that from the article."
 #: Facets whose object the question names: "How many *tanks*" is about tanks.
 QUANTITY_FACETS = frozenset({"number", "duration", "age", "time"})
 #: The question word a yes/no premise stands for ("held in Tokyo?" asks where).
-PREMISE_QUESTION_WORDS = {"place": "where", "date": "when"}
+PREMISE_QUESTION_WORDS = {"place": "where", "date": "when", "number": "how many"}
 #: rapidfuzz ratio (0..100) of the whole cleaned message to a decline phrasing for the polite
 #: reply to win over any entry ("who are you" is small talk, not a question about attendees).
 DECLINE_CUTOFF = 90.0
@@ -194,7 +196,7 @@ class AnswerService:
         entity = self.lexicon.get(entity_id)
         return entity is not None and entity.kind == "person"
 
-    def _answer_part(self, question: str, part: Part, scope: Scope) -> Answer:
+    def _answer_part(self, question: str, part: Part, scope: Scope, *, premised: bool = True) -> Answer:
         """Answer one question (a whole message, or one part of a multi-part one).
 
         Retrieval ranks the entries most about the question; the first of those above the
@@ -204,7 +206,7 @@ class AnswerService:
         text = self._search_text(part, scope)
         focus = focus_of(part.question)
         search_text = text
-        premise = premise_of(part.question, self.lexicon) if focus.yes_no and focus.facet is None else None
+        premise = self._premise(part.question) if focus.yes_no and focus.facet is None and premised else None
         if premise is not None:
             # "Was it held in Tokyo?" asks where it was held: look for where, then compare.
             focus = replace(focus, facet=premise.facet)
@@ -293,10 +295,21 @@ class AnswerService:
         fallback = self._from_article(asked, text)
         if fallback is not None:
             return self._answered(question, fallback)
+        if premise is not None:
+            # No entry states that kind of fact to compare with: read the question as it is.
+            return self._answer_part(question, part, scope, premised=False)
         if not reason and focus.facet is not None and not any(states_facet(asked, m.doc) for m in matches):
             # Nothing near the question states that kind of fact: say which ("anyone's age").
             reason = f"The article {MISSING[focus.facet]}."
         return self._abstain(question, f"{NOT_KNOWN} {reason}".strip(), matches, query)
+
+    def _premise(self, question: str) -> Premise | None:
+        premise = premise_of(question, self.lexicon)
+        if premise is not None and premise.value.isdigit() and premise.value in self._article_vocabulary:
+            # A year the article states is the question's setting ("the G7 presidency in 2023"),
+            # not a claim about when.
+            return None
+        return premise
 
     def _search_text(self, part: Part, scope: Scope) -> str:
         """The question and the words of its context the knowledge base knows: the context says
@@ -333,6 +346,10 @@ class AnswerService:
                 return replace(match, score=match.score * self.weights.fallback_confidence)
         return None
 
+    @property
+    def _article_vocabulary(self) -> Vocabulary:
+        return self.fallback.engine.index_of(None).vocab
+
     def _unsupported(self, query: QueryAnalysis, focus: Focus) -> frozenset[str]:
         """Real words of the question that neither the entries nor the article use.
 
@@ -340,7 +357,7 @@ class AnswerService:
         it names ("Did they send troops?"): its other words are usually the asker's own way of
         saying what the article says ("fixing" the grid, "broke" the rules, "somewhere else").
         """
-        article = self.fallback.engine.index_of(None).vocab
+        article = self._article_vocabulary
         words = (w for w in query.oov if is_english_word(w) and w not in article)
         return frozenset(w for w in words if focus.facet in QUANTITY_FACETS or names_a_thing(w))
 

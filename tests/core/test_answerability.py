@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.core.answerability import Asked, IdentityClaim, contradicts, identity_claim, judge, premise_of
 from bot.core.answers import AnswerService
@@ -125,3 +127,30 @@ def test_two_people_said_to_be_one_is_an_identity_claim(
 )
 def test_other_questions_about_two_people_claim_no_identity(service: AnswerService, question: str) -> None:
     assert identity_claim(question, service.lexicon) is None
+
+
+def test_a_count_premise(service: AnswerService) -> None:
+    premise = premise_of("Were there about 100 ministers at the meeting?", service.lexicon)
+    assert premise is not None and (premise.facet, premise.value) == ("number", "100")
+    assert premise_of("Did the two sides condemn Russia?", service.lexicon) is None
+    assert premise_of("Was the 2+2 held in Washington on January 11?", service.lexicon) is not None
+    year = premise_of("Was the 2+2 held in 2022?", service.lexicon)
+    assert year is not None and (year.facet, year.value) == ("date", "2022")
+
+
+#: Words that make premises and identity claims, for questions put together at random.
+PREMISE_WORDS = (
+    "Was Is Hayashi the defense minister five 100 in 2022 Tokyo on June about ministers 2+2 two "
+    "Secretary of State ? ,"
+).split()
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=200)
+@given(st.lists(st.sampled_from(PREMISE_WORDS), max_size=12))
+def test_premises_and_claims_read_any_question(service: AnswerService, words: list[str]) -> None:
+    question = " ".join(words)
+    premise = premise_of(question, service.lexicon)
+    if premise is not None:
+        assert premise.value.lower() in question.lower()
+    claim = identity_claim(question, service.lexicon)
+    assert claim is None or claim.person != claim.claimed

@@ -193,3 +193,26 @@ def test_a_person_said_to_be_someone_else_is_corrected_with_who_they_are(
     assert answer.entry_id == entry_id and answer.answer.startswith("No \u2014"), answer.answer
     # The true identity is confirmed without a "No".
     assert not service.answer("Is Austin the Secretary of Defense?").answer.startswith("No")
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("Were there five ministers at the meeting?", "four ministers"),
+        ("Will about 100 defense ministers go to the Germany meeting?", "50 or so"),
+        ("Was the 2+2 held in 2022?", "2023"),
+    ],
+)
+def test_a_wrong_count_or_year_is_corrected(service: AnswerService, question: str, fact: str) -> None:
+    answer = service.answer(question)
+    assert answer.answer.startswith("No \u2014") and fact in answer.answer, answer.answer
+
+
+def test_a_count_that_refers_or_holds_is_no_false_premise(service: AnswerService) -> None:
+    # "the two countries" names who, not how many; "four ministers" is what the article says.
+    for question in ("Did the two countries condemn Russia?", "Were there four ministers at the meeting?"):
+        answer = service.answer(question)
+        assert answer.answered and not answer.answer.startswith("No"), (question, answer.answer)
+    # A year the article states is the setting of the question, not a claim about when.
+    g7 = service.answer("Does Japan hold the G7 presidency in 2023?")
+    assert g7.answered and not g7.answer.startswith("No"), g7.answer
