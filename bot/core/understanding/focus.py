@@ -68,8 +68,9 @@ _FOCUS_PATTERNS: Final[tuple[tuple[Facet, str], ...]] = (
     ("time", r"\b(?:what|which) time\b|\bwhat hour\b|\bo ?clock\b|\b(?:am|pm)\b|\btime of day\b"),
     (
         "date",
-        r"\bwhen\b|\bwhat (?:date|day|time|year|month|week)\b|\bwhich (?:date|day|year|month|week)\b"
-        r"|\bdate\b|\bon what day\b|\bhow soon\b",
+        r"\bwhen\b|\bwhat (?:exact |specific |precise )?(?:date|day|time|year|month|week)s?\b"
+        r"|\bwhich (?:exact |specific |precise )?(?:date|day|year|month|week)s?\b"
+        r"|\bdates?\b|\bon what day\b|\bhow soon\b",
     ),
     (
         "place",
@@ -79,8 +80,8 @@ _FOCUS_PATTERNS: Final[tuple[tuple[Facet, str], ...]] = (
     ),
     (
         "person",
-        r"\bwho\b|\bwhom\b|\bwhose\b|\b(?:what|which) (?:minister|ministers|official|officials|person"
-        r"|people|reporter|journalist|secretary|leader|leaders|politician|photographer|author|outlet"
+        r"\bwho\b|\bwhom\b|\bwhose\b|\b(?:what|which) (?:\w+ )?"
+        r"(?:minister|ministers|official|officials|person|people|reporter|journalist|secretary|leader|leaders|politician|photographer|author|outlet"
         r"|site|newspaper|paper|agency|media|news)\b"
         r"|\bname the\b|\bnames? of (?:the )?(?:\w+ ){0,2}(?:minister|secretary|official|person|people"
         r"|photographer|author|reporter|president|leader)s?\b",
@@ -103,6 +104,7 @@ _FOCUS_RULES: Final = tuple((facet, re.compile(pattern)) for facet, pattern in _
 _SPECIFIC = re.compile(
     r"\b(?:exact|specific|specifically|precise|particular|which \w+ in|what day in"
     r"|(?:exactly|precisely) (?:how|when|where|which|who|what (?:date|day|time|number|amount))"
+    r"|(?:date|day|time|number|amount)s? (?:exactly|precisely)"
     r"|(?:which|what) (?:\w+ ){0,2}"
     r"(?:city|town|building|base|room|hotel|street|address|airport|ministry|hall))\b"
 )

@@ -13,6 +13,9 @@ from bot.core.understanding.focus import FACETS, MISSING, focus_of, stated_facet
     ("question", "facet"),
     [
         ("How much money did Japan pledge?", "number"),
+        ("What exact day in May is the summit?", "date"),
+        ("What are the dates of the summit?", "date"),
+        ("Which Russian officials were named?", "person"),
         ("how many ppl were there", "number"),
         ("How old is Lloyd Austin?", "age"),
         ("How long did the meeting last?", "duration"),
@@ -68,3 +71,8 @@ def test_stated_facets_reads_a_passage() -> None:
 def test_focus_of_any_text(text: str) -> None:
     focus = focus_of(text)
     assert focus.facet is None or focus.facet in FACETS
+
+
+def test_exactly_after_what_is_asked_still_asks_for_the_exact_fact() -> None:
+    assert focus_of("On what date exactly did Japan take over the presidency?").specific
+    assert focus_of("What exact day in May is the summit?").specific
