@@ -338,7 +338,10 @@ SUBJECT_COVERAGE: Final = 0.5
 _ASKING_WORDS: Final = frozenset(
     {"how", "long", "many", "much", "old", "when", "where", "why", "what", "which", "who", "time", "date",
      "day", "year", "month", "week", "city", "country", "place", "location", "reason", "number", "last",
-     "take", "happen", "exact", "exactly", "specific", "held", "hold", "venue", "age", "amount"}
+     "take", "happen", "exact", "exactly", "specific", "held", "hold", "venue", "age", "amount",
+     # coming and going: "how many are showing up" counts who attend, whatever the verb
+     "show", "showing", "come", "coming", "came", "go", "going", "went", "turn", "turning", "get",
+     "getting", "expected", "expect", "up", "there", "now", "gather", "gathering"}
 )  # fmt: skip
 
 

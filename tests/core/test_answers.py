@@ -216,3 +216,8 @@ def test_a_count_that_refers_or_holds_is_no_false_premise(service: AnswerService
     # A year the article states is the setting of the question, not a claim about when.
     g7 = service.answer("Does Japan hold the G7 presidency in 2023?")
     assert g7.answered and not g7.answer.startswith("No"), g7.answer
+
+
+def test_a_count_is_about_what_is_counted_not_the_verb_of_coming(service: AnswerService) -> None:
+    answer = service.answer("how many defense ministers are turning up in germany next week")
+    assert answer.answered and "50" in answer.answer, answer.answer
