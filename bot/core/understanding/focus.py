@@ -108,6 +108,12 @@ _SPECIFIC = re.compile(
     r"|(?:which|what) (?:\w+ ){0,2}"
     r"(?:city|town|building|base|room|hotel|street|address|airport|ministry|hall))\b"
 )
+#: "Besides the nuclear rhetoric, what was the other one?": the rest of a list the article gives,
+#: not someone or something beyond it.
+_THE_OTHER = re.compile(
+    r"\bthe (?:other|second|remaining|last) (?:one|thing|item|part|point)s?\b"
+    r"|\bthe others?\b(?! (?:\w+ )?(?:leaders|countries|people|ministers|officials))"
+)
 _OTHERS = re.compile(
     r"\b(?:who|what|anyone|anybody|anything|someone) else\b|\bbesides\b|\bother than\b|\bapart from\b"
 )
@@ -190,7 +196,7 @@ def focus_of(question: str) -> Focus:
         yes_no=yes_no,
         specific=bool(_SPECIFIC.search(text)),
         qualifiers=qualifiers,
-        others=bool(_OTHERS.search(text)),
+        others=bool(_OTHERS.search(text)) and not _THE_OTHER.search(text),
     )
 
 

@@ -76,3 +76,10 @@ def test_focus_of_any_text(text: str) -> None:
 def test_exactly_after_what_is_asked_still_asks_for_the_exact_fact() -> None:
     assert focus_of("On what date exactly did Japan take over the presidency?").specific
     assert focus_of("What exact day in May is the summit?").specific
+
+
+def test_the_other_one_of_a_list_is_not_someone_else() -> None:
+    assert focus_of("Who else attended?").others
+    assert focus_of("Besides Zelensky, which other leaders are invited?").others
+    assert not focus_of("Besides the nuclear rhetoric, what was the other one?").others
+    assert not focus_of("Apart from Hayashi, who were the others?").others
