@@ -133,7 +133,7 @@ def test_the_ask_path_does_not_import_discord(tmp_path: Path) -> None:
     assert probe.stdout.strip().splitlines()[-1] == "False"
 
 
-# ---- undecodable input (issue 11, item 7) ----------------------------------------------------
+# ---- undecodable input ------------------------------------------------------------------------
 
 
 def run_bytes(

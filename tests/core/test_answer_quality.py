@@ -63,7 +63,7 @@ def test_out_of_scope_questions_are_declined(service: AnswerService, question: s
     assert answer.suggestions, "an abstention should offer questions the bot can answer"
 
 
-# ---- question sets in the evaluation format of ../shared/eval (expect groups or "abstain") ----
+# ---- question sets in the evaluation format (expect groups or "abstain") ------------------------
 SHARED_DEV = PROJECT_ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 CONTRACT_SETS = [Path(__file__).parent.parent / "data" / "contract_questions.jsonl", SHARED_DEV]
 

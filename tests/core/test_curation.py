@@ -646,7 +646,7 @@ def test_describe_change_notes_a_speaker_change() -> None:
     assert describe_change(before, after).endswith("; speaker changed")
 
 
-# ---- issue 11, items 9 and 10 -----------------------------------------------------------------
+# ---- an excerpt must prove something; lists are bounded ---------------------------------------
 
 
 @pytest.mark.parametrize("excerpt", ["e", ",", "Blinken", "ttended by U.S. Secretary"])

@@ -147,7 +147,7 @@ def test_declines_need_questions_and_a_reply(make_kb: KbFactory) -> None:
     assert "declines.yaml: id='small-talk'" in problem and "reply" in problem
 
 
-# ---- issue 11, items 9 and 10: a citation must prove something; lists are bounded --------------
+# ---- a citation must prove something; lists are bounded ---------------------------------------
 
 
 @pytest.mark.parametrize(

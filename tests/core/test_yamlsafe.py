@@ -1,5 +1,5 @@
 """YAML that reads as an invalid typed value, or nests absurdly deep: a listed problem, never a
-traceback, from the parser, the knowledge loader, an import and the CLI (issue 11, item 5)."""
+traceback, from the parser, the knowledge loader, an import and the CLI."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from bot.core.limits import MAX_IMPORT_BYTES
 from bot.core.models import EntryDraft
 from bot.core.permissions import REFUSAL
 from bot.core.text import normalize_verbatim
+from bot.discord_app import render
 from bot.discord_app.checks import NOT_IN_SERVER
 from bot.discord_app.errors import missing_permissions_text
 from tests.conftest import ARTICLE
@@ -149,10 +150,12 @@ async def test_qa_is_a_guild_only_group_for_manage_server(live: Live) -> None:
 
 async def test_add_opens_a_modal_and_the_entry_answers_at_once(live: Live) -> None:
     modal = await open_modal(live, qa("add"))
-    assert len(modal["title"]) <= 45
+    assert len(modal["title"]) <= render.MAX_MODAL_TITLE
     fields = modal_fields(modal)
     assert list(fields) == ["questions", "answer", "excerpts", "speaker"]
-    assert all(len(f["label"]) <= 45 for f in fields.values())
+    assert len(fields) <= render.MAX_MODAL_INPUTS
+    assert all(len(f["label"]) <= render.MAX_TEXT_INPUT_LABEL for f in fields.values())
+    assert all(len(f.get("placeholder") or "") <= render.MAX_TEXT_INPUT_PLACEHOLDER for f in fields.values())
     assert fields["answer"]["max_length"] == 1500 and fields["speaker"]["required"] is False
 
     before = await answer_text(live, MOTTO_Q, channel_id=CHANNEL_ID + 1)
@@ -588,7 +591,7 @@ async def test_a_member_without_permission_is_refused_by_every_qa_command(live: 
     values = fill([MOTTO_Q + " again"], MOTTO_A, [STAND])
     body = await respond(live, submit(modal, values, **PLAIN))
     assert is_ephemeral(body) and REFUSAL in body["data"]["content"]
-    # ...and gets back what they typed (issue 11, item 6): nothing typed is lost.
+    # ...and gets back what they typed: nothing typed is lost.
     assert MOTTO_A in body["files"]["your-form.txt"].decode("utf-8")
     assert await _state(live, entry_id) == before
 

@@ -8,7 +8,7 @@ from tests.reliability.helpers import RAW_MENTION
 
 
 def test_a_moderators_speaker_is_escaped_in_the_answer_embed(service: AnswerService) -> None:
-    """Issue 11, item 8: the speaker reached the field name raw (`<@&…> **Blinken**`)."""
+    """A moderator's speaker once reached the field name raw (`<@&…> **Blinken**`)."""
     answer = service.answer("Who attended the meeting?")
     hostile = "<@&123456789012345678> **Blinken** @everyone [x](https://e.com)"
     citation = answer.citations[0]

@@ -1,4 +1,4 @@
-"""Item 3, crash safety: a moderator's acknowledged write survives SIGKILL at any moment.
+"""Crash safety: a moderator's acknowledged write survives SIGKILL at any moment.
 
 A child process (`writer.py`) makes moderator writes through `bot.core.store.Store` and prints
 an ACK after each write's await returned. The parent kills it with SIGKILL 20-300 ms after it

@@ -1,4 +1,4 @@
-"""One server cannot slow every server (issue 11, item 3).
+"""One server cannot slow every server.
 
 A moderator of server B holds 500 entries of the maximum size and sends 80 `/qa edit id:`
 autocomplete events as fast as Discord would deliver them, while members of server A ask

@@ -1,4 +1,4 @@
-"""Item 5, Discord and storage faults: the bot rides them out and keeps answering.
+"""Discord and storage faults: the bot rides them out and keeps answering.
 
 Gateway: the socket dropped without a close frame, and op 7 RECONNECT -> the client RESUMEs the
 same session on `resume_gateway_url` and answers (an interaction sent during the outage is

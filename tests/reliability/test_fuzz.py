@@ -1,4 +1,4 @@
-"""Item 1, input fuzzing: hostile questions through the answer service and the Discord rendering.
+"""Input fuzzing: hostile questions through the answer service and the Discord rendering.
 
 Questions are any unicode (control characters included), zero-width and bidirectional marks,
 markdown, mentions (@everyone, @here, <@&id>, <@id>) and real question words, 0 to 10,000

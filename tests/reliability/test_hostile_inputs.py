@@ -1,5 +1,4 @@
-"""Fuzzing the paths the CLI and Discord really use (issue 11: what would have caught items 1,
-5 and 7).
+"""Fuzzing the paths the CLI and Discord really use.
 
 - Questions of all of Unicode, lone surrogates included, through `Assistant.ask`: the answer,
   its JSON contract and the question log (written behind the answer) all survive.

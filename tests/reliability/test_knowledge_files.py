@@ -1,4 +1,4 @@
-"""Item 2, hostile knowledge and import files: a clear error, nothing half-applied, bot still up.
+"""Hostile knowledge and import files: a clear error, nothing half-applied, bot still up.
 
 Import files go through the running bot's own curation service (the bot stays connected to the
 fake Discord and must answer /ask after every refused file) and through the CLI; knowledge

@@ -1,4 +1,4 @@
-"""Item 4, load: 1,000 /ask interactions in bursts of 100 concurrent, moderators editing meanwhile.
+"""Load: 1,000 /ask interactions in bursts of 100 concurrent, moderators editing meanwhile.
 
 Timed to the final answer: a "thinking…" deferral is not an answer; its follow-up or edit is.
 
@@ -115,7 +115,7 @@ async def wait_for_answers(
 
     A callback of type 4 or 7 is the answer. A deferral (type 5, "thinking…") is not: its
     answer is the follow-up message or the edit of the original response that comes after it,
-    so a bot that always defers and answers late is measured late (issue 11, item 11)."""
+    so a bot that always defers and answers late is measured late."""
     final: dict[str, float] = {}
     by_token = {token: interaction_id for interaction_id, token in pending.items()}
     deferred: set[str] = set()

@@ -1,4 +1,4 @@
-"""Item 6, the permission matrix: every /qa command x every kind of user, table-driven.
+"""The permission matrix: every /qa command x every kind of user, table-driven.
 
 Actors: a member without permission, a member with the server's configured moderator role
 (`store.set_moderator_role`), a member with Manage Server, and a user in a DM. Each of the 44

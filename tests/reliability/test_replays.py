@@ -1,4 +1,4 @@
-"""Stale and replayed buttons and forms (issue 11, item 6, and the permission replays).
+"""Stale and replayed buttons and forms, and replayed permissions.
 
 Every click or form submission gets a private answer: an unknown custom_id (after a restart or
 a timeout) is told its buttons expired, and a form gets back everything typed in it as a file.

@@ -1,4 +1,4 @@
-"""Item 7, secrets: the token is used (and only where it must be), never logged or shown.
+"""Secrets: the token is used (and only where it must be), never logged or shown.
 
 A distinctive canary token goes through the real bot over the fake Discord (with an injected
 failure), through `python -m bot run` with no network, and through a rejected login (401). It

@@ -1,5 +1,5 @@
 """Storage faults: answers never wait on the database, and the curated base answers whatever
-state the database is in (issue 11, items 2 and 4).
+state the database is in.
 
 - A foreign write lock (another process in `BEGIN IMMEDIATE`): questions are answered at once,
   a read (the moderator-role lookup) does not queue behind the waiting log write, and the log
@@ -96,7 +96,7 @@ def bot_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     ]
 
 
-# ---- item 2: answers never wait on logging --------------------------------------------------
+# ---- answers never wait on logging ----------------------------------------------------------
 
 
 async def test_a_foreign_write_lock_delays_no_answer_and_no_read(
@@ -170,7 +170,7 @@ async def test_a_full_queue_drops_and_counts(tmp_path: Path, reliability_metrics
         await assistant.close()
 
 
-# ---- item 4: start-up on a database that cannot be used ------------------------------------
+# ---- start-up on a database that cannot be used --------------------------------------------
 
 
 def _directory(path: Path) -> None:
