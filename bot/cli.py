@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from bot.core.answers import Answer
 from bot.core.loader import KnowledgeError, load_knowledge
 from bot.core.store import StoreError
+from bot.core.wording import plural
 from bot.logs import configure_logging
 from bot.settings import Settings, env_name
 
@@ -143,16 +144,15 @@ async def _kb_transfer(settings: Settings, args: argparse.Namespace, stdout: Tex
     try:
         curation = CurationService(assistant, max_entries_per_guild=settings.max_entries_per_guild)
         if args.kb_command == "export":
-            text = await curation.export_yaml(args.guild)
+            exported = await curation.export(args.guild)
             if args.output is None:
-                stdout.write(text)
+                stdout.write(exported.text)
                 return EXIT_OK
             try:
-                args.output.write_text(text, encoding="utf-8")
+                args.output.write_text(exported.text, encoding="utf-8")
             except OSError as exc:
                 raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-            count = await curation.count(args.guild)
-            stdout.write(f"exported {count} entr{'y' if count == 1 else 'ies'} to {args.output}\n")
+            stdout.write(f"exported {plural(exported.count, 'entry')} to {args.output}\n")
             return EXIT_OK
         try:
             report = await curation.import_yaml(args.guild, data, args.actor)

@@ -112,6 +112,14 @@ class ImportInvalid(CurationError):
 
 
 @dataclass(frozen=True)
+class Export:
+    """A server's live entries as a file in the `knowledge/entries/*.yaml` format."""
+
+    text: str
+    count: int
+
+
+@dataclass(frozen=True)
 class ImportReport:
     added: int
     updated: int
@@ -699,11 +707,12 @@ class CurationService:
 
     # ---- export / import --------------------------------------------------------------------
 
-    async def export_yaml(self, scope: Scope) -> str:
+    async def export(self, scope: Scope) -> Export:
         """The scope's live entries in the `knowledge/entries/*.yaml` format, sorted by id."""
         entries = sorted(await self.store.active_entries(scope), key=lambda s: s.id)
         # Dumping a full server is CPU work: off the event loop, like parsing an import.
-        return await run_heavy(dump_yaml, {"entries": [_export_item(s.entry) for s in entries]})
+        text = await run_heavy(dump_yaml, {"entries": [_export_item(s.entry) for s in entries]})
+        return Export(text, len(entries))
 
     def parse_import(self, data: bytes) -> list[Entry]:
         """Validate an import file completely; the entries, or ImportInvalid with every problem.
@@ -802,9 +811,6 @@ class CurationService:
         rate = stats.answered / stats.asked if stats.asked else None
         return ScopeStats(stats=stats, answered_rate=rate, days=days)
 
-    async def count(self, scope: Scope) -> int:
-        return await self.store.count_entries(scope)
-
     async def require_room(self, scope: Scope) -> None:
         """LimitExceeded if the server already holds its maximum, checked before a moderator
         starts writing an entry that could not be saved."""
@@ -844,6 +850,7 @@ __all__ = [
     "CurationError",
     "CurationService",
     "DraftInvalid",
+    "Export",
     "Gap",
     "ImportInvalid",
     "ImportReport",

@@ -389,8 +389,8 @@ async def test_export_then_import_into_another_server_reproduces_the_entries(
 ) -> None:
     await curation.create(GUILD, motto_draft(), MOD)
     await curation.create(GUILD, motto_draft(questions=["Who is Blinken?"], speaker=None), MOD)
-    exported = await curation.export_yaml(GUILD)
-    assert exported == await curation.export_yaml(GUILD)  # deterministic
+    exported = (await curation.export(GUILD)).text
+    assert exported == (await curation.export(GUILD)).text  # deterministic
     assert "location" not in exported and "speaker: null" not in exported
 
     report = await curation.import_yaml(OTHER, exported.encode("utf-8"), MOD)
@@ -401,7 +401,7 @@ async def test_export_then_import_into_another_server_reproduces_the_entries(
 
     assert content(await curation.list_entries(OTHER)) == content(await curation.list_entries(GUILD))
     assert answers(assistant, MOTTO_Q, OTHER) == "what-is-our-club-motto"
-    assert await curation.export_yaml(OTHER) == exported
+    assert (await curation.export(OTHER)).text == exported
     history = await curation.history(OTHER, "what-is-our-club-motto")
     assert [(v.action, v.actor_id) for v in history] == [("import", MOD)]
     # Importing the same file again changes nothing.
@@ -411,7 +411,7 @@ async def test_export_then_import_into_another_server_reproduces_the_entries(
 
 async def test_import_updates_existing_entries(assistant: Assistant, curation: CurationService) -> None:
     created = await curation.create(GUILD, motto_draft(), MOD)
-    doc = yaml.safe_load(await curation.export_yaml(GUILD))
+    doc = yaml.safe_load((await curation.export(GUILD)).text)
     doc["entries"][0]["questions"] = ["What is our team slogan?"]
     report = await curation.import_yaml(GUILD, yaml.safe_dump(doc).encode(), MOD)
     assert (report.added, report.updated) == (0, 1)
@@ -522,7 +522,7 @@ async def test_import_respects_the_server_cap(assistant: Assistant) -> None:
 
 async def test_import_restores_a_removed_id(assistant: Assistant, curation: CurationService) -> None:
     created = await curation.create(GUILD, motto_draft(), MOD)
-    exported = await curation.export_yaml(GUILD)
+    exported = (await curation.export(GUILD)).text
     await curation.remove(GUILD, created.id, MOD)
     report = await curation.import_yaml(GUILD, exported.encode(), MOD)
     assert report.added == 1

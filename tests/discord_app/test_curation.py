@@ -407,7 +407,7 @@ async def test_export_then_import_into_another_server_reproduces_the_entries(liv
 
 async def test_a_broken_import_changes_nothing_and_lists_every_problem(live: Live) -> None:
     entry_id = await seed(live)
-    before = await live.bot.curation.export_yaml(GUILD_ID)
+    before = await live.bot.curation.export(GUILD_ID)
     broken = {
         "entries": [
             {
@@ -436,7 +436,7 @@ async def test_a_broken_import_changes_nothing_and_lists_every_problem(live: Liv
         assert "Nothing was imported" in report
         assert "entry 'what-is-our-club-motto': excerpt is not verbatim" in report
         assert "entry 'no-answer': answer: Field required" in report
-        assert await live.bot.curation.export_yaml(GUILD_ID) == before
+        assert await live.bot.curation.export(GUILD_ID) == before
         assert len(await live.assistant.store.history(GUILD_ID, entry_id)) == 1
         assert await live.assistant.store.get_entry(GUILD_ID, "good-one") is None
 
@@ -561,7 +561,7 @@ def every_qa_command(entry_id: str, host_file: tuple[dict[str, Any], dict[str, A
 async def _state(live: Live, entry_id: str) -> tuple[object, ...]:
     store = live.assistant.store
     return (
-        await live.bot.curation.export_yaml(GUILD_ID),
+        await live.bot.curation.export(GUILD_ID),
         len(await store.history(GUILD_ID, entry_id)),
         await store.get_moderator_role(GUILD_ID),
     )

@@ -128,7 +128,7 @@ def invocation(command: str, entry_id: str, host: FileHost, actor: dict[str, Any
 async def state(live: Live, entry_id: str) -> tuple[object, ...]:
     store = live.assistant.store
     return (
-        await live.bot.curation.export_yaml(GUILD_ID),
+        await live.bot.curation.export(GUILD_ID),
         len(await store.history(GUILD_ID, entry_id)),
         await store.get_moderator_role(GUILD_ID),
     )

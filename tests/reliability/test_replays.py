@@ -61,7 +61,7 @@ async def setup(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Setup
 
 
 async def state(live: Live) -> tuple[str, str]:
-    return await live.bot.curation.export_yaml(GUILD_ID), await live.bot.curation.export_yaml(OTHER_GUILD)
+    return await live.bot.curation.export(GUILD_ID), await live.bot.curation.export(OTHER_GUILD)
 
 
 def refused_privately(body: dict[str, object], text: str) -> None:

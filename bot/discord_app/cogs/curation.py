@@ -230,9 +230,9 @@ class CurationCog(
     async def history(
         self, interaction: discord.Interaction[MeetingBot], entry_id: app_commands.Range[str, 1, MAX_ID_CHARS]
     ) -> None:
-        guild_id = self._guild(interaction)
-        versions = await self.curation.history(guild_id, entry_id.strip())
-        await respond(interaction, embed=history_embed(entry_id.strip(), versions))
+        entry_id = entry_id.strip()
+        versions = await self.curation.history(self._guild(interaction), entry_id)
+        await respond(interaction, embed=history_embed(entry_id, versions))
 
     @app_commands.command(name="list", description="This server's answers, page by page")
     @app_commands.describe(query="Only entries matching this (id, phrasing or answer)")
@@ -262,12 +262,11 @@ class CurationCog(
     @curators_only
     async def export(self, interaction: discord.Interaction[MeetingBot]) -> None:
         guild_id = self._guild(interaction)
-        text = await self.curation.export_yaml(guild_id)
-        count = await self.curation.count(guild_id)
-        file = discord.File(io.BytesIO(text.encode("utf-8")), filename=f"qa-{guild_id}.yaml")
+        exported = await self.curation.export(guild_id)
+        file = discord.File(io.BytesIO(exported.text.encode("utf-8")), filename=f"qa-{guild_id}.yaml")
         await respond(
             interaction,
-            f"{plural(count, 'entry')} of this server, in the format of the knowledge files. "
+            f"{plural(exported.count, 'entry')} of this server, in the format of the knowledge files. "
             "Edit and load it back with /qa import (here or in another server).",
             file=file,
         )
