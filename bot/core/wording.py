@@ -20,12 +20,18 @@ def plural_of(word: str) -> str:
     return word + "s"
 
 
+def noun(count: int, word: str, plural_form: str | None = None) -> str:
+    """The form of `word` that agrees with `count`: "entry" for 1, "entries" otherwise; give
+    `plural_form` for an irregular noun."""
+    if count == 1:
+        return word
+    return plural_form if plural_form is not None else plural_of(word)
+
+
 def plural(count: int, word: str, plural_form: str | None = None) -> str:
     """`count` and the noun that agrees with it: ``plural(1, "entry")`` is "1 entry",
-    ``plural(3, "entry")`` is "3 entries"; give `plural_form` for an irregular noun."""
-    if count == 1:
-        return f"{count} {word}"
-    return f"{count} {plural_form if plural_form is not None else plural_of(word)}"
+    ``plural(3, "entry")`` is "3 entries"."""
+    return f"{count} {noun(count, word, plural_form)}"
 
 
 def human_join(items: Iterable[str], conjunction: str = "and") -> str:
@@ -36,4 +42,4 @@ def human_join(items: Iterable[str], conjunction: str = "and") -> str:
     return f"{', '.join(listed[:-1])} {conjunction} {listed[-1]}"
 
 
-__all__ = ["human_join", "plural", "plural_of"]
+__all__ = ["human_join", "noun", "plural", "plural_of"]

@@ -11,7 +11,7 @@ from discord import app_commands
 
 from bot.core.curation import CurationError
 from bot.core.store import StoreBusy, StoreError, StoreFull, StoreReadOnly, StoreUnavailable
-from bot.core.wording import human_join, plural, plural_of
+from bot.core.wording import human_join, noun, plural
 from bot.discord_app import render
 from bot.discord_app.replies import respond
 
@@ -41,8 +41,8 @@ def missing_permissions_text(permissions: Sequence[str], where: str) -> str:
     """The refusal of a command guarded by `app_commands.checks.has_permissions`, naming the
     permissions as Discord's settings do (manage_guild is "Manage Server")."""
     names = [p.replace("_", " ").replace("guild", "server").title() for p in permissions]
-    word = "permission" if len(names) == 1 else plural_of("permission")
-    return f"Sorry, only members with the {human_join(names)} {word} can use {where}."
+    needed = f"{human_join(names)} {noun(len(names), 'permission')}"
+    return f"Sorry, only members with the {needed} can use {where}."
 
 
 def user_message(error: BaseException, where: str) -> str | None:

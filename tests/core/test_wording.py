@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.wording import human_join, plural, plural_of
+from bot.core.wording import human_join, noun, plural, plural_of
 
 words = st.text(alphabet=st.characters(categories=["L", "N", "P", "Zs"]), min_size=1, max_size=20)
 
@@ -32,6 +32,11 @@ def test_plural_of_regular_nouns(word: str, expected: str) -> None:
 )
 def test_plural_agrees_with_the_count(count: int, text: str) -> None:
     assert plural(count, "entry") == text
+
+
+def test_noun_is_the_form_that_agrees_without_the_count() -> None:
+    assert [noun(n, "permission") for n in (0, 1, 2)] == ["permissions", "permission", "permissions"]
+    assert noun(2, "person", "people") == "people"
 
 
 def test_an_irregular_plural_is_given() -> None:
