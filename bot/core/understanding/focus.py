@@ -45,7 +45,7 @@ _FOCUS_PATTERNS: Final[tuple[tuple[Facet, str], ...]] = (
         "duration",
         r"\bhow long\b|\bduration\b|\bfor how many\b|\bhow much time\b"
         r"|\bhow many (?:hours|minutes|days|weeks|months|years)\b"
-        r"|\blast(?:ed)? for\b|\bin office\b",
+        r"|\blast(?:ed)? for\b|\bin office\b|\buntil when\b|\btill when\b",
     ),
     (
         "number",
@@ -58,7 +58,7 @@ _FOCUS_PATTERNS: Final[tuple[tuple[Facet, str], ...]] = (
         r"\b(?:react|reacted|reaction|reactions|respond|responded|response|responses|reply|replied"
         r"|retort|retorted|pushback)\b",
     ),
-    ("reason", r"\bwhy\b|\breasons?\b|\bpurpose\b|\bhow come\b|\bwhat for\b|\bmotivat|\brationale\b"),
+    ("reason", r"\bwhy\b|\breasons?\b|\bpurpose\b|\bhow come\b|\bwhat for\s*\??$|\bmotivat|\brationale\b"),
     (
         "outcome",
         r"\b(?:decided|decide|decision|decisions|agreed|agree|agreement|agreements|outcome|outcomes|result"
@@ -80,7 +80,7 @@ _FOCUS_PATTERNS: Final[tuple[tuple[Facet, str], ...]] = (
     ),
     (
         "person",
-        r"\bwho\b|\bwhom\b|\bwhose\b|\b(?:what|which) (?:\w+ )?"
+        r"\bwho\b|\bwhom\b|\bwhose\b|\b(?:what|which) (?:(?!things?\b)\w+ )?"
         r"(?:minister|ministers|official|officials|person|people|reporter|journalist|secretary|leader|leaders|politician|photographer|author|outlet"
         r"|site|newspaper|paper|agency|media|news)\b"
         r"|\bname the\b|\bnames? of (?:the )?(?:\w+ ){0,2}(?:minister|secretary|official|person|people"
