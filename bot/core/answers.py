@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
 from bot.core.answerability import (
+    LOCATION_KINDS,
     Asked,
     IdentityClaim,
     Premise,
@@ -34,14 +35,16 @@ from bot.core.retrieval import DEFAULT_WEIGHTS, Match, QueryAnalysis, RetrievalE
 from bot.core.retrieval.vocabulary import Vocabulary
 from bot.core.text import cased_tokens, normalize_query
 from bot.core.understanding import Part, understand
-from bot.core.understanding.focus import MISSING, Focus, focus_of
-from bot.core.understanding.question import personal_pronouns, with_default_subject
+from bot.core.understanding.focus import CALENDAR_WORDS, MISSING, Choice, Facet, Focus, choice_of, focus_of
+from bot.core.understanding.question import asks_with_a_question_word, personal_pronouns, with_default_subject
 
 NOT_KNOWN = "I don't know that from the article."
 #: Facets whose object the question names: "How many *tanks*" is about tanks.
 QUANTITY_FACETS = frozenset({"number", "duration", "age", "time"})
 #: The question word a yes/no premise stands for ("held in Tokyo?" asks where).
-PREMISE_QUESTION_WORDS = {"place": "where", "date": "when", "number": "how many"}
+PREMISE_QUESTION_WORDS = {"place": "where", "date": "when", "number": "how many", "person": "who"}
+#: A day, a month or a year, as one alternative of a choice ("on Wednesday or Thursday").
+_CALENDAR_OR_YEAR = re.compile(rf"(?:{CALENDAR_WORDS})|(?:19|20)\d\d")
 #: rapidfuzz ratio (0..100) of the whole cleaned message to a decline phrasing for the polite
 #: reply to win over any entry ("who are you" is small talk, not a question about attendees).
 DECLINE_CUTOFF = 90.0
@@ -206,7 +209,20 @@ class AnswerService:
         text = self._search_text(part, scope)
         focus = focus_of(part.question)
         search_text = text
-        premise = self._premise(part.question) if focus.yes_no and focus.facet is None and premised else None
+        # A choice is asked as a yes/no question or elliptically ("drills near Japan or Taiwan?").
+        elliptic = not asks_with_a_question_word(part.question)
+        choice = choice_of(part.question) if focus.yes_no or elliptic else None
+        if choice is not None:
+            # "Was it in DC or Tokyo?" asks which: look for where, without either alternative.
+            facet = self._facet_of_choice(choice)
+            focus = replace(focus, yes_no=False, facet=facet or focus.facet)
+            asking = PREMISE_QUESTION_WORDS.get(facet or "", "")
+            text = search_text = f"{choice.rest} {asking} {part.context}".strip()
+        premise = (
+            self._premise(part.question)
+            if focus.yes_no and focus.facet is None and premised and choice is None
+            else None
+        )
         if premise is not None:
             # "Was it held in Tokyo?" asks where it was held: look for where, then compare.
             focus = replace(focus, facet=premise.facet)
@@ -273,6 +289,8 @@ class AnswerService:
             if match.score < max(self.answer_threshold, best - self.weights.fallthrough_margin):
                 break
             if doc.kind == "decline":
+                if match.coverage < self.weights.min_coverage:
+                    continue  # "drills where" shares only "where" with "Where are you from?"
                 # Small talk or a question about the bot: a friendly reply, no claim from the source.
                 return self._abstain(question, doc.answer, [], query)
             if doc.not_in_article:
@@ -302,6 +320,24 @@ class AnswerService:
             # Nothing near the question states that kind of fact: say which ("anyone's age").
             reason = f"The article {MISSING[focus.facet]}."
         return self._abstain(question, f"{NOT_KNOWN} {reason}".strip(), matches, query)
+
+    def _facet_of_choice(self, choice: Choice) -> Facet | None:
+        """What a choice is between: places, days or people (or something else)."""
+        kinds = set()
+        for alternative in (choice.first, choice.second):
+            if _CALENDAR_OR_YEAR.fullmatch(alternative.lower()):
+                kinds.add("date")
+                continue
+            mentions = self.lexicon.recognize(alternative)
+            entity = self.lexicon.get(mentions[0].entity_id) if mentions else None
+            if entity is None:
+                kinds.add("?")
+            elif entity.kind in LOCATION_KINDS and choice.located:
+                kinds.add("place")
+            else:
+                kinds.add("person" if entity.kind == "person" else "?")
+        found = kinds - {"?"}
+        return found.pop() if len(found) == 1 else None  # type: ignore[return-value]
 
     def _premise(self, question: str) -> Premise | None:
         premise = premise_of(question, self.lexicon)

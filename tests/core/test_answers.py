@@ -221,3 +221,25 @@ def test_a_count_that_refers_or_holds_is_no_false_premise(service: AnswerService
 def test_a_count_is_about_what_is_counted_not_the_verb_of_coming(service: AnswerService) -> None:
     answer = service.answer("how many defense ministers are turning up in germany next week")
     assert answer.answered and "50" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("Was the meeting in DC or Tokyo?", "meeting-location"),
+        ("was the mtg on wed or thurs", "meeting-date"),
+        ("Was it the 2022 or the 2023 meeting?", "meeting-date"),
+        ("Did they condemn Russia or China?", "what-was-condemned"),
+        ("drills near japan or taiwan?", "drills-near-japan"),
+    ],
+)
+def test_a_choice_is_answered_with_which_one(service: AnswerService, question: str, entry_id: str) -> None:
+    answer = service.answer(question)
+    assert answer.entry_id == entry_id, answer.answer
+    assert not answer.answer.startswith(("Yes", "No")), answer.answer
+
+
+def test_small_talk_that_shares_only_a_question_word_does_not_answer(service: AnswerService) -> None:
+    # "Where are you from?" is a decline phrasing; "drills where" is not small talk.
+    assert service.answer("drills where").entry_id == "drills-near-japan"
+    assert not service.answer("where are you from").answered

@@ -20,6 +20,16 @@ ABBREVIATIONS: Final[dict[str, str]] = {
     # The chat spellings tokenisation already folds (one table, in bot.core.text), and more.
     **CHAT_SPELLINGS,
     "ppl": "people",
+    # days as people shorten them in chat ("was it on wed or thurs")
+    "mon": "monday",
+    "tues": "tuesday",
+    "tue": "tuesday",
+    "wed": "wednesday",
+    "weds": "wednesday",
+    "thurs": "thursday",
+    "thu": "thursday",
+    "thur": "thursday",
+    "fri": "friday",
     "ppls": "people",
     "peeps": "people",
     "mtg": "meeting",

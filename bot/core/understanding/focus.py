@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Final, Literal, get_args
+from typing import Final, Literal, NamedTuple, get_args
 
 #: The kinds of fact an entry can state and a question can ask for.
 Facet = Literal[
@@ -239,3 +239,39 @@ def stated_facets(text: str, *, people: bool, places: bool) -> frozenset[str]:
     if re.search(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)+", text):
         found.add("name")
     return frozenset(found)
+
+
+#: "in DC or Tokyo", "on Wednesday or Thursday", "the 2022 or 2023 one": two alternatives offered.
+_CHOICE: Final = re.compile(
+    r"\b(?P<first>[\w.+-]+)\s+or\s+(?:(?:in|on|at|near|during|the)\s+)?(?P<second>[\w.+-]+)\b",
+    re.IGNORECASE,
+)
+#: "or not", "or no", "or something": a tag, not a second alternative.
+_NOT_AN_ALTERNATIVE: Final = frozenset(
+    "not no nah nope something anything what whatever so else two more less".split()
+)
+
+
+class Choice(NamedTuple):
+    """The two alternatives a question offers, and the question without them."""
+
+    first: str
+    second: str
+    rest: str
+    #: Whether the alternatives are where something is ("in DC or Tokyo").
+    located: bool = False
+
+
+def choice_of(question: str) -> Choice | None:
+    """The two alternatives a question offers ("Was it in DC or Tokyo?" -> DC, Tokyo): it asks
+    which one, not yes or no."""
+    for match in _CHOICE.finditer(question):
+        first, second = match.group("first"), match.group("second")
+        if second.lower() not in _NOT_AN_ALTERNATIVE and first.lower() not in _NOT_AN_ALTERNATIVE:
+            before = question[: match.start()].split()
+            located = bool(before) and before[-1].lower() in {"in", "at", "near"}
+            if located:
+                before = before[:-1]
+            rest = " ".join([*before, *question[match.end() :].split()])
+            return Choice(first, second, re.sub(r"\s+(?=[?!.,])", "", rest), located)
+    return None

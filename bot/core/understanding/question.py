@@ -147,6 +147,11 @@ def _words(text: str) -> list[str]:
     return [w.split("'")[0] for w in _WORDS.findall(text.lower().replace("\u2019", "'"))]
 
 
+def asks_with_a_question_word(text: str) -> bool:
+    """Whether `text` has a question word ("who", "where" ...) anywhere."""
+    return any(w in WH_WORDS for w in _words(text))
+
+
 def opens_question(text: str) -> bool:
     """Whether `text` reads as a question or a request for information by its first word."""
     words = _words(text)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.understanding.focus import FACETS, MISSING, focus_of, stated_facets
+from bot.core.understanding.focus import FACETS, MISSING, Choice, choice_of, focus_of, stated_facets
 
 
 @pytest.mark.parametrize(
@@ -87,3 +87,28 @@ def test_the_other_one_of_a_list_is_not_someone_else() -> None:
     assert focus_of("Besides Zelensky, which other leaders are invited?").others
     assert not focus_of("Besides the nuclear rhetoric, what was the other one?").others
     assert not focus_of("Apart from Hayashi, who were the others?").others
+
+
+@pytest.mark.parametrize(
+    ("question", "choice"),
+    [
+        ("Was the meeting in DC or Tokyo?", ("DC", "Tokyo", "Was the meeting?", True)),
+        ("was it on wednesday or thursday", ("wednesday", "thursday", "was it on", False)),
+        ("Did they condemn Russia or China?", ("Russia", "China", "Did they condemn?", False)),
+    ],
+)
+def test_a_choice_between_two_alternatives(question: str, choice: tuple[str, str, str, bool]) -> None:
+    assert choice_of(question) == Choice(*choice)
+
+
+@given(st.text(max_size=200))
+def test_a_choice_is_read_from_any_text_and_removes_what_it_offers(text: str) -> None:
+    found = choice_of(text)
+    if found is not None:
+        assert found.first in text and found.second in text
+        assert len(found.rest) < len(text)
+
+
+def test_or_not_is_no_choice() -> None:
+    assert choice_of("Did they meet or not?") is None
+    assert choice_of("Was it in May or something?") is None
