@@ -42,7 +42,6 @@ from bot.core.offload import run_heavy
 from bot.core.permissions import can_curate
 from bot.core.sources import Passage
 from bot.core.store import (
-    BASE_SCOPE,
     EntryExists,
     EntryNotFound,
     EntrySummary,
@@ -51,7 +50,8 @@ from bot.core.store import (
     LimitExceeded,
     ReadOnlyScope,
     StoredEntry,
-    VersionConflict,
+    curation_scope,
+    require_live,
 )
 from bot.core.text import content_tokens, normalize_query
 from bot.core.wording import human_join, plural
@@ -460,12 +460,6 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _require_guild(scope: Scope) -> int:
-    if scope is None or scope == BASE_SCOPE:
-        raise ReadOnlyScope()
-    return scope
-
-
 # --------------------------------------------------------------------------------------------
 # The service.
 # --------------------------------------------------------------------------------------------
@@ -586,7 +580,7 @@ class CurationService:
 
     async def create(self, scope: Scope, draft: EntryDraft, actor_id: int) -> StoredEntry:
         """Add a server entry from a draft; it answers in that server at once."""
-        _require_guild(scope)
+        curation_scope(scope)
         entry = self.build_entry(draft, "entry")
         for _ in range(3):
             entry = entry.model_copy(update={"id": await self.unique_id(scope, draft.questions[0])})
@@ -605,12 +599,10 @@ class CurationService:
 
         Tags and linked entities are kept (see `build_entry` for speakers).
         """
-        _require_guild(scope)
-        current = await self.live_entry(scope, entry_id)
+        curation_scope(scope)
         # Checked before validation so a stale form is refused before its content is judged;
         # the store checks again inside its transaction, which is what makes it safe.
-        if current.version != expected_version:
-            raise VersionConflict(entry_id, expected_version, current.version)
+        current = await self.live_entry(scope, entry_id, expected_version)
         entry = self.build_entry(draft, entry_id, previous=current.entry)
         stored = await self.store.update_entry(scope, entry, actor_id, expected_version)
         self.service.upsert_entry(scope, stored.entry)
@@ -620,7 +612,7 @@ class CurationService:
         self, scope: Scope, entry_id: str, actor_id: int, expected_version: int | None = None
     ) -> StoredEntry:
         """Remove an entry (kept in history, restorable with `revert`); it stops answering at once."""
-        _require_guild(scope)
+        curation_scope(scope)
         stored = await self.store.remove_entry(scope, entry_id, actor_id, expected_version)
         self.service.remove_entry(scope, entry_id)
         return stored
@@ -631,10 +623,8 @@ class CurationService:
         The old excerpts are checked against the sources as they are now: a version whose
         excerpts no longer stand verbatim raises DraftInvalid with its draft to fix.
         """
-        _require_guild(scope)
-        versions = await self.store.history(scope, entry_id)
-        if not versions:
-            raise self._unknown(entry_id)
+        curation_scope(scope)
+        versions = await self.history(scope, entry_id)
         target = next((v for v in versions if v.version == version), None)
         if target is None:
             raise EntryNotFound(entry_id, f"Entry '{entry_id}' has no version {version}.")
@@ -658,17 +648,16 @@ class CurationService:
             )
         return EntryNotFound(entry_id)
 
-    async def live_entry(self, scope: Scope, entry_id: str) -> StoredEntry:
+    async def live_entry(
+        self, scope: Scope, entry_id: str, expected_version: int | None = None
+    ) -> StoredEntry:
         """The entry as it is now, to edit or remove: EntryNotFound if the scope never had it or
-        it was removed, ReadOnlyScope if the id is the curated base's."""
+        it was removed, ReadOnlyScope if the id is the curated base's, VersionConflict if it is
+        no longer at `expected_version` (the rule the store's writes apply: `require_live`)."""
         current = await self.store.get_entry(scope, entry_id, include_deleted=True)
         if current is None:
             raise self._unknown(entry_id)
-        if current.deleted:
-            raise EntryNotFound(
-                entry_id, f"Entry '{entry_id}' was removed; restore it from its history (revert) first."
-            )
-        return current
+        return require_live(entry_id, current, expected_version)
 
     async def history(self, scope: Scope, entry_id: str) -> list[EntryVersion]:
         """Every version, oldest first; EntryNotFound (ReadOnlyScope for a base id) if the id
@@ -771,7 +760,7 @@ class CurationService:
         Every entry is validated first; if anything is wrong, ImportInvalid lists every problem
         and nothing changes. Ids in the file are kept; a removed id is restored.
         """
-        _require_guild(scope)
+        curation_scope(scope)
         _check_size(data)  # before any work on a huge buffer
         entries = await run_heavy(self.parse_import, data)
         current = {s.id for s in await self.store.active_entries(scope)}
@@ -838,11 +827,11 @@ class CurationService:
 
     async def moderator_role(self, scope: int) -> int | None:
         """The role this server chose for its curators (None: it chose none)."""
-        return await self.store.get_moderator_role(_require_guild(scope))
+        return await self.store.get_moderator_role(curation_scope(scope))
 
     async def set_moderator_role(self, scope: int, role_id: int | None, actor_id: int) -> None:
         """Choose (or, with None, forget) the role whose members may curate this server."""
-        await self.store.set_moderator_role(_require_guild(scope), role_id, actor_id)
+        await self.store.set_moderator_role(curation_scope(scope), role_id, actor_id)
 
 
 __all__ = [

@@ -38,11 +38,13 @@ from bot.core.store import (
     ReadOnlyScope,
     Store,
     StoreBusy,
+    StoredEntry,
     StoreError,
     StoreReadOnly,
     StoreUnavailable,
     VersionConflict,
     load_migrations,
+    require_live,
 )
 from bot.core.store.postgres import PostgresStore
 from tests.databases import ENGINES, Engine
@@ -405,6 +407,30 @@ async def test_two_connections_editing_at_once_exactly_one_wins(database: Path |
         assert final is not None and final.version == 2
         assert final.entry.answer == wins[0].entry.answer
         assert len(await first.history(GUILD_A, "e")) == 2
+
+
+async def test_require_live_is_the_rule_of_every_edit(store: Store) -> None:
+    """What an edit's transaction refuses, and an edit form's pre-check with it: missing,
+    removed, stale."""
+
+    async def live(expected: int | None = None) -> StoredEntry:
+        return require_live("e", await store.get_entry(GUILD_A, "e", include_deleted=True), expected)
+
+    with pytest.raises(EntryNotFound, match="no entry 'e'"):
+        await live()
+    await store.create_entry(GUILD_A, make_entry("e", "One."), MOD)
+    await store.update_entry(GUILD_A, make_entry("e", "Two."), MOD, expected_version=1)
+    current = await live(2)
+    assert (current.version, current.entry.answer) == (2, "Two.")
+    with pytest.raises(VersionConflict) as info:
+        await live(1)
+    assert (info.value.expected, info.value.actual) == (1, 2)
+    await store.remove_entry(GUILD_A, "e", MOD)
+    for expected in (None, 3, 1):  # removed wins over stale, in the write as here
+        with pytest.raises(EntryNotFound, match="revert"):
+            await live(expected)
+        with pytest.raises(EntryNotFound, match="revert"):
+            await store.update_entry(GUILD_A, make_entry("e", "Three."), MOD, expected_version=expected or 3)
 
 
 async def test_curation_writes_to_the_base_are_refused(store: Store) -> None:

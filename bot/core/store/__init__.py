@@ -7,8 +7,14 @@ per-scope change counters, on SQLite (the default) or PostgreSQL.
 This package is part of the core: it never imports discord.
 """
 
-from bot.core.store.base import ChangeFeed, Store, check_version
-from bot.core.store.common import BASE_SCOPE, canonical_json, content_hash, normalize_logged_question
+from bot.core.store.base import ChangeFeed, Store, check_version, require_live
+from bot.core.store.common import (
+    BASE_SCOPE,
+    canonical_json,
+    content_hash,
+    curation_scope,
+    normalize_logged_question,
+)
 from bot.core.store.errors import (
     EntryExists,
     EntryNotFound,
@@ -62,7 +68,9 @@ __all__ = [
     "canonical_json",
     "check_version",
     "content_hash",
+    "curation_scope",
     "is_postgres_url",
     "load_migrations",
     "normalize_logged_question",
+    "require_live",
 ]

@@ -23,7 +23,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Self
+from typing import Literal, Protocol, Self, TypeVar
 
 from bot.core.models import Entry, Scope
 from bot.core.store.common import BASE_SCOPE, api_scope, canonical_json, content_hash, curation_scope
@@ -248,18 +248,8 @@ class Store(abc.ABC):
 
     @staticmethod
     async def _live_row(tx: WriteTx, scope: int, entry_id: str, expected_version: int | None) -> EntryRow:
-        """The current row of an entry that must still exist, at the version the caller saw.
-
-        The one place of the "entry must still exist" rule and the version pre-check."""
-        row = await tx.entry_row(scope, entry_id)
-        if row is None:
-            raise EntryNotFound(entry_id)
-        if row.deleted:
-            raise EntryNotFound(
-                entry_id, f"Entry '{entry_id}' was removed; restore it from its history (revert) first."
-            )
-        check_version(entry_id, expected_version, row.version)
-        return row
+        """The current row of an entry that must still exist, at the version the caller saw."""
+        return require_live(entry_id, await tx.entry_row(scope, entry_id), expected_version)
 
     # ---- the curated base -----------------------------------------------------------------
 
@@ -501,6 +491,30 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def set_moderator_role(self, guild_id: int, role_id: int | None, actor_id: int) -> None:
         """Set (or clear, with None) the role whose members may curate this server's entries."""
+
+
+class _Versioned(Protocol):
+    @property
+    def deleted(self) -> bool: ...
+
+    @property
+    def version(self) -> int: ...
+
+
+_Current = TypeVar("_Current", bound=_Versioned)
+
+
+def require_live(entry_id: str, current: _Current | None, expected_version: int | None) -> _Current:
+    """The "entry must still exist" rule and the version pre-check, written once: a missing or
+    removed entry is `EntryNotFound`; one changed since the caller read it, `VersionConflict`."""
+    if current is None:
+        raise EntryNotFound(entry_id)
+    if current.deleted:
+        raise EntryNotFound(
+            entry_id, f"Entry '{entry_id}' was removed; restore it from its history (revert) first."
+        )
+    check_version(entry_id, expected_version, current.version)
+    return current
 
 
 def check_version(entry_id: str, expected: int | None, actual: int) -> None:
