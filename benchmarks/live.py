@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -53,9 +54,13 @@ def _postgres() -> Any:
     except Exception as exc:
         yield None, f"pgserver cannot start here: {type(exc).__name__}: {exc}"
         return
+
+    def create(name: str) -> str:
+        server.psql(f"CREATE DATABASE {name};")
+        return str(server.get_uri(name))
+
     try:
-        server.psql("CREATE DATABASE bench;")
-        yield str(server.get_uri("bench")), ""
+        yield create, ""
     finally:
         server.cleanup()
 
@@ -120,12 +125,113 @@ async def run(report: Report, questions: Sequence[str], changes: int, log: Calla
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
         log(f"live changes on SQLite: {len(questions)} asks, {changes} changes ...")
         await _one_store(report, "sqlite", Path(tmp) / "live.sqlite3", questions, changes)
-    with _postgres() as (url, reason):
-        if url is None:
+    with _postgres() as (create, reason):
+        if create is None:
             log(f"live changes on PostgreSQL: skipped ({reason})")
             report.add(
                 Row.single("live.delay.postgresql", "change to live", "postgresql store", 0.0, "", reason)
             )
             return
         log(f"live changes on PostgreSQL: {len(questions)} asks, {changes} changes ...")
-        await _one_store(report, "postgresql", url, questions, changes)
+        await _one_store(report, "postgresql", create("bench"), questions, changes)
+
+
+# ---- footprint: `python -m benchmarks.live --footprint 10000` ---------------------------------
+#: Servers hold at most 500 entries each by default, so N entries fill N / 500 servers.
+PER_SERVER = 500
+
+
+async def _fill(database: Path | str, entries: int) -> None:
+    from benchmarks.synthetic import iter_entries
+    from bot.core.loader import load_knowledge
+    from bot.settings import PROJECT_ROOT
+
+    kb = load_knowledge(PROJECT_ROOT / "knowledge")
+    made = [item.entry for item in iter_entries(entries, seed=10_000, kb=kb)]
+    async with await Store.open(database) as store:
+        for n in range(0, len(made), PER_SERVER):
+            await store.import_entries(GUILD + n // PER_SERVER, made[n : n + PER_SERVER], 1)
+
+
+def _started_rss(database: Path | str) -> float:
+    """Resident MiB of a fresh process after `Assistant.start` (as `bot run` starts) on it."""
+    import json
+    import subprocess
+
+    from bot.settings import PROJECT_ROOT
+
+    code = (
+        "import asyncio, gc, json, sys\n"
+        "from benchmarks.measure import rss_mb\n"
+        "from bot.core.assistant import Assistant\n"
+        "from bot.settings import Settings\n"
+        "async def main():\n"
+        "    a = await Assistant.start(Settings(database=sys.argv[1]))\n"
+        "    gc.collect()\n"
+        "    print(json.dumps({'rss': rss_mb()}))\n"
+        "    await a.close()\n"
+        "asyncio.run(main())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(database)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return float(json.loads(proc.stdout.strip().splitlines()[-1])["rss"])
+
+
+async def _database_bytes(database: Path | str) -> int:
+    if isinstance(database, Path):
+        return (await asyncio.to_thread(database.stat)).st_size
+    import asyncpg
+
+    conn = await asyncpg.connect(database)
+    try:
+        return int(await conn.fetchval("SELECT pg_database_size(current_database())"))
+    finally:
+        await conn.close()
+
+
+async def footprint(entries: int) -> dict[str, dict[str, float]]:
+    """Per store: resident memory a process adds for `entries` server entries (two fresh
+    processes, an empty database and a full one), and the database's size on disk."""
+    out: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-footprint-") as tmp, _postgres() as (create, reason):
+        databases: list[tuple[str, Path | str, Path | str]] = [
+            ("sqlite", Path(tmp) / "empty.sqlite3", Path(tmp) / "full.sqlite3")
+        ]
+        if create is not None:
+            databases.append(("postgresql", create("bench_empty"), create("bench_full")))
+        for name, empty, full in databases:
+            async with await Store.open(empty):
+                pass  # migrated, nothing else
+            await _fill(full, entries)
+            rss_empty = await asyncio.to_thread(_started_rss, empty)
+            rss_full = await asyncio.to_thread(_started_rss, full)
+            size_empty, size_full = await _database_bytes(empty), await _database_bytes(full)
+            out[name] = {
+                "entries": entries,
+                "rss_added_mib": rss_full - rss_empty,
+                "database_added_mib": (size_full - size_empty) / 2**20,
+            }
+        if create is None:
+            print(f"postgresql skipped: {reason}", file=sys.stderr)
+    return out
+
+
+def main() -> int:
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.live", description=footprint.__doc__)
+    parser.add_argument("--footprint", type=int, default=10_000, metavar="ENTRIES")
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(footprint(args.footprint)), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
