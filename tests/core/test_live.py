@@ -128,3 +128,18 @@ async def test_start_up_reads_counters_before_entries(database: Path | str) -> N
         assert await assistant.live.refresh() == []
     finally:
         await assistant.close()
+
+
+async def test_the_sqlite_feed_wakes_on_another_connections_commit(tmp_path: Path) -> None:
+    from bot.core.models import Entry
+
+    path = tmp_path / "feed.sqlite3"
+    watcher, writer = await Store.open(path), await Store.open(path)
+    async with watcher, writer, watcher.change_feed(0.05) as feed:
+        assert await feed.wait(1.0) is None  # the first look compares everything once
+        assert await feed.wait(0.2) == set()  # nothing committed since
+        await writer.create_entry(GUILD, Entry.model_validate(ENTRY), 42)
+        started = time.monotonic()
+        assert await feed.wait(2.0) is None  # SQLite cannot say which server: the counters do
+        assert time.monotonic() - started < 0.5
+        assert await watcher.scope_versions() == {GUILD: 1}

@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequenc
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import Any, Final, Self, cast
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import asyncpg
 
@@ -109,8 +110,6 @@ def _cause(url: PostgresUrl, exc: BaseException) -> str:
 
 
 def _password(url: PostgresUrl) -> str:
-    from urllib.parse import parse_qsl, unquote, urlsplit
-
     parts = urlsplit(url.dsn())
     userinfo = parts.netloc.rsplit("@", 1)[0] if "@" in parts.netloc else ""
     if ":" in userinfo:

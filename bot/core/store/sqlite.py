@@ -305,9 +305,10 @@ class _DataVersionFeed(ChangeFeed):
                 await self.close()
                 await asyncio.sleep(min(self._poll, max(0.0, deadline - loop.time())))
                 return None
-            changed = self._last is not None and current != self._last
+            first, changed = self._last is None, current != self._last
             self._last = current
-            if changed:
+            if first or changed:
+                # First look: whatever committed before it is compared once, as a reconnect is.
                 return None  # the counters say which scopes
             left = deadline - loop.time()
             if left <= 0:
