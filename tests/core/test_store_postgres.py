@@ -177,3 +177,23 @@ async def test_change_feed_names_the_scope_and_survives_a_lost_connection(
         assert hint == set()
         await writer.update_entry(GUILD, make_entry("e", "Changed."), MOD, expected_version=1)
         assert await feed.wait(2.0) == {GUILD}
+
+
+async def test_an_unreachable_server_is_a_degraded_start(caplog: pytest.LogCaptureFixture) -> None:
+    """As with a broken SQLite file: one warning naming the server, answers from the files."""
+    from bot.core.assistant import Assistant
+
+    caplog.set_level(logging.INFO)
+    settings = Settings(database=f"postgresql://bot:{PASSWORD}@127.0.0.1:1/meeting", db_busy_timeout=0.5)
+    assistant = await Assistant.start(settings)
+    try:
+        assert not assistant.store.available
+        asked = await assistant.ask("Who attended the meeting?")
+        assert asked.answer.answered and asked.question_id is None  # nothing to log it in
+        with pytest.raises(StoreUnavailable):
+            await assistant.store.count_entries(GUILD)
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert any("postgresql://bot:***@127.0.0.1:1/meeting" in w for w in warnings), warnings
+        assert PASSWORD not in caplog.text
+    finally:
+        await assistant.close()
