@@ -163,6 +163,21 @@ async def test_migrations_applied_once_and_idempotent(database: Path | str, engi
         assert await s.scope_versions() == {}
 
 
+async def test_a_database_of_the_first_schema_gets_its_change_counters(db_path: Path) -> None:
+    """An SQLite file made before the counters existed: 0002 adds them, one per scope in use."""
+    async with await Store.open(db_path) as s:
+        await s.seed_base([make_entry("base")])
+        await s.create_entry(GUILD_A, make_entry("mine"), MOD)
+    with sqlite3.connect(db_path) as raw:  # back to the schema of migration 0001
+        raw.execute("DROP TABLE scope_versions")
+        raw.execute("DELETE FROM schema_migrations WHERE version = 2")
+    async with await Store.open(db_path) as s:
+        assert await s.schema_version() == 2
+        assert await s.scope_versions() == {None: 1, GUILD_A: 1}
+        await s.create_entry(GUILD_A, make_entry("more"), MOD)
+        assert await s.scope_versions() == {None: 1, GUILD_A: 2}
+
+
 async def test_connection_settings_and_parent_dir(tmp_path: Path) -> None:
     path = tmp_path / "not" / "yet" / "there.sqlite3"
     async with await Store.open(path, busy_timeout=0.25) as s:

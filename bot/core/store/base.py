@@ -82,6 +82,10 @@ class WriteTx(abc.ABC):
     @abc.abstractmethod
     async def insert_version(self, row: VersionRow) -> None: ...
 
+    @abc.abstractmethod
+    async def publish(self) -> None:
+        """Bump the change counters of `changed` (and tell other processes); before COMMIT."""
+
 
 class ChangeFeed(abc.ABC):
     """Hints that another process (or this one) changed entries: `wait` returns the scopes
