@@ -26,6 +26,7 @@ from bot.core.limits import LIVE_POLL_SECONDS, LIVE_RECONCILE_SECONDS
 from bot.core.loader import KnowledgeBase, Problem, check_citations
 from bot.core.models import Entry, Scope
 from bot.core.store import Store, StoredEntry, StoreError
+from bot.core.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -143,10 +144,9 @@ class LiveUpdates:
         self._versions[scope] = version
         self.reloads += 1
         log.info(
-            "server %s changed (version %d): %d entr%s re-indexed in %.1f ms",
+            "server %s changed (version %d): %s re-indexed in %.1f ms",
             scope,
             version,
-            touched,
-            "y" if touched == 1 else "ies",
+            plural(touched, "entry"),
             (time.perf_counter() - started) * 1000,
         )

@@ -41,6 +41,7 @@ from bot.core.store.models import (
     StoredEntry,
     VersionRow,
 )
+from bot.core.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +246,7 @@ class Store(abc.ABC):
             return
         if await tx.active_count(scope) + adding > max_entries:
             raise LimitExceeded(
-                f"This server can have at most {max_entries} {'entry' if max_entries == 1 else 'entries'}; "
+                f"This server can have at most {plural(max_entries, 'entry')}; "
                 "remove some before adding more.",
                 limit=max_entries,
             )
