@@ -27,3 +27,12 @@ def configure_logging(level: str | int = "INFO") -> None:
     client = logging.getLogger("discord.client")
     if _VOICE_FILTER not in client.filters:
         client.addFilter(_VOICE_FILTER)
+
+
+def tag_shards(label: str) -> None:
+    """From now on every line says which shards this process runs (`shards=0-1/4`), so the logs
+    of several processes can be read together."""
+    # The label is digits, ",", "-" and "/": nothing a %-format would read.
+    tagged = FORMAT.replace("logger=", f"shards={label} logger=")
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(logging.Formatter(tagged))

@@ -8,10 +8,13 @@ from __future__ import annotations
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.sharding import ShardPlan, ShardSpecError, format_shard_ids, parse_shard_ids
 
 from bot.core.store.url import PostgresUrl, is_postgres_url
 
@@ -79,6 +82,16 @@ class Settings(BaseSettings):
             return PostgresUrl(str(value) if not isinstance(value, PostgresUrl) else value.dsn())
         return Path(value) if isinstance(value, str) else value
 
+    # Sharding (see bot/sharding.py): the total across all processes, and this process's part
+    # ("0,1" or "0-3"). Unset: one process runs as many shards as Discord recommends.
+    shard_count: int | None = Field(default=None, ge=1)
+    # NoDecode: the text is "0-3", not JSON; `_shard_ids` reads it.
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
+
+    # Health and metrics HTTP endpoint; off unless a port is set (0: any free port, logged).
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = Field(default="127.0.0.1")
+
     def answer_options(self) -> dict[str, Any]:
         """The answer service's keyword arguments these settings set (unset ones keep the fit)."""
         options: dict[str, Any] = {"max_suggestions": self.max_suggestions}
@@ -88,18 +101,65 @@ class Settings(BaseSettings):
             options["suggestion_threshold"] = self.suggestion_threshold
         return options
 
+    def shard_plan(self) -> ShardPlan:
+        return ShardPlan(self.shard_count, self.shard_ids)
+
     @field_validator(
         "discord_token",
         "dev_guild_id",
         "moderator_role_id",
         "answer_threshold",
         "suggestion_threshold",
+        "shard_count",
+        "metrics_port",
         mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `.env.example` copied as is leaves optional settings blank: blank means "not set".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            try:
+                return parse_shard_ids(value)
+            except ShardSpecError as exc:
+                raise _invalid(str(exc)) from None
+        return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shard_ids_fit_count(
+        cls, value: tuple[int, ...] | None, info: ValidationInfo
+    ) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        count = info.data.get("shard_count")
+        if count is None:
+            # A failed BOT_SHARD_COUNT is reported on its own; only its absence is an error here.
+            if "shard_count" in info.data:
+                raise _invalid("needs BOT_SHARD_COUNT too: the number of shards across all processes")
+            return value
+        if not value:
+            raise _invalid("no shard ids given (expected e.g. '0,1' or '0-3')")
+        too_big = [shard for shard in value if shard >= count]
+        if too_big or min(value) < 0:
+            raise _invalid(
+                f"shard ids run from 0 to {count - 1} with BOT_SHARD_COUNT={count}; "
+                f"got {format_shard_ids(value)}"
+            )
+        if len(set(value)) != len(value):
+            raise _invalid("a shard is listed twice")
+        return tuple(sorted(value))
+
+
+def _invalid(message: str) -> PydanticCustomError:
+    # A custom error's message is shown as written (a ValueError's gets "Value error, " first).
+    return PydanticCustomError("invalid_setting", message)
 
 
 def env_name(field: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 
 from bot.core.answers import Answer, AnswerService
@@ -15,6 +16,7 @@ from bot.core.limits import FEEDBACK_WAIT_SECONDS, MAX_QUESTION_CHARS, QUESTION_
 from bot.core.live import LiveUpdates, index_entry
 from bot.core.loader import KnowledgeBase, load_knowledge
 from bot.core.models import Scope
+from bot.core.observers import AssistantObserver
 from bot.core.questionlog import QuestionLog
 from bot.core.store import (
     Store,
@@ -49,6 +51,8 @@ class Assistant:
         self.questions = QuestionLog(store)
         #: Other processes' changes, followed once `watch_changes` is called.
         self.live = LiveUpdates(store, service, kb)
+        #: Told of every answer (the bot's metrics); none in the CLI.
+        self.observers: list[AssistantObserver] = []
 
     @classmethod
     async def start(cls, settings: Settings, *, read_only: bool = False) -> Assistant:
@@ -104,7 +108,9 @@ class Assistant:
         doc = self.service.document(scope, key)
         if doc is None:
             return None
+        started = time.perf_counter()
         answer = self.service.render_document(valid_unicode(question), doc)
+        self._observe(answer, time.perf_counter() - started)
         result = self._logged(answer, scope, channel_id, user_id)
         await self._let_the_log_write()
         return result
@@ -113,10 +119,16 @@ class Assistant:
         self, question: str, scope: Scope = None, *, channel_id: int | None = None, user_id: int | None = None
     ) -> AskResult:
         # One path for the CLI and Discord: undecodable input is answered, never an apology.
+        started = time.perf_counter()
         answer = self.service.answer(valid_unicode(question), scope)
+        self._observe(answer, time.perf_counter() - started)
         result = self._logged(answer, scope, channel_id, user_id)
         await self._let_the_log_write()
         return result
+
+    def _observe(self, answer: Answer, seconds: float) -> None:
+        for observer in self.observers:
+            observer.answered(answer, seconds)
 
     async def _let_the_log_write(self) -> None:
         """Give the log writer its turn, even to a caller that asks without ever waiting on

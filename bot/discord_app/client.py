@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -22,8 +23,10 @@ from bot.core.models import Source
 from bot.discord_app import render, stale
 from bot.discord_app.errors import MeetingTree
 from bot.discord_app.guards import FairShare, QuestionLimiter, RecentAnswers
+from bot.discord_app.identify import IdentifyGate, bucket_locks
 from bot.discord_app.views import FeedbackButton, SuggestionSelect
 from bot.settings import Settings
+from bot.sharding import ShardPlan
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +37,25 @@ def bot_intents() -> discord.Intents:
     return discord.Intents(guilds=True, guild_messages=True, dm_messages=True)
 
 
-class MeetingBot(commands.Bot):
+class MeetingBot(commands.AutoShardedBot):
+    """Runs the shards of `settings.shard_plan()`; with none set, as many as Discord recommends."""
+
     def __init__(
         self, assistant: Assistant, settings: Settings, *, sync_on_start: bool = True, **options: object
     ) -> None:
+        self.shard_plan = settings.shard_plan()
+        if self.shard_plan.ids is not None:
+            options["shard_ids"] = list(self.shard_plan.ids)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=bot_intents(),
             help_command=None,
             tree_cls=MeetingTree,
             allowed_mentions=render.NO_PINGS,
+            shard_count=self.shard_plan.count,
             **options,  # type: ignore[arg-type]
         )
+        self.identify_gate = IdentifyGate(bucket_locks(settings.database), self._max_concurrency)
         self.assistant = assistant
         self.settings = settings
         self.curation = CurationService(assistant, max_entries_per_guild=settings.max_entries_per_guild)
@@ -68,8 +78,10 @@ class MeetingBot(commands.Bot):
         self.add_dynamic_items(FeedbackButton, SuggestionSelect)
         await self.add_cog(AskCog(self))
         await self.add_cog(CurationCog(self))
-        if self.sync_on_start:
+        if self.sync_on_start and self.shard_plan.runs_shard_zero:
             await self.sync_commands(self.settings.dev_guild_id)
+        elif self.sync_on_start:
+            log.info("commands are synced by the process that runs shard 0")
 
     async def sync_commands(self, guild_id: int | None) -> list[app_commands.AppCommand]:
         """Sync to one server (instant, for development) or globally (may take up to an hour)."""
@@ -82,6 +94,24 @@ class MeetingBot(commands.Bot):
             synced = await self.tree.sync()
             log.info("synced %d commands globally", len(synced))
         return synced
+
+    async def _max_concurrency(self) -> int:
+        try:
+            return (await self.fetch_session_start_limits()).max_concurrency
+        except (discord.DiscordException, aiohttp.ClientError, OSError) as exc:
+            # One identify at a time is always allowed.
+            log.warning("could not read max_concurrency from Discord (%s); using 1", type(exc).__name__)
+            return 1
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # Replaces discord.py's in-process 5 s sleep with a lock every process sees.
+        await self.identify_gate.wait_turn(shard_id)
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            await self.identify_gate.close()
 
     def dispatch(self, event_name: str, /, *args: object, **kwargs: object) -> None:
         # discord.py dispatches "interaction" right after handing it to the view store, before
@@ -99,5 +129,19 @@ class MeetingBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info(
-            "connected as %s (id %s) to %d server(s)", self.user, self.user and self.user.id, len(self.guilds)
+            "connected as %s (id %s) to %d server(s) on shards %s",
+            self.user,
+            self.user and self.user.id,
+            len(self.guilds),
+            ShardPlan(self.shard_count, tuple(self.shards)).label,
         )
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        servers = sum(1 for guild in self.guilds if guild.shard_id == shard_id)
+        log.info("shard %d ready with %d server(s)", shard_id, servers)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        log.info("shard %d disconnected", shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        log.info("shard %d resumed", shard_id)

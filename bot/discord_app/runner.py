@@ -13,6 +13,8 @@ import discord
 from bot.core.assistant import Assistant
 from bot.core.english import preload as preload_english
 from bot.discord_app.client import MeetingBot
+from bot.discord_app.metrics import BotMetrics, MetricsServer
+from bot.logs import tag_shards
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,11 +55,16 @@ async def run_bot(settings: Settings) -> None:
     # The index is long-lived: keep it out of the collector's full passes, which would otherwise
     # pause answers for tens of milliseconds at thousands of entries.
     gc.freeze()
+    if settings.shard_count is not None:
+        tag_shards(settings.shard_plan().label)
     bot = MeetingBot(assistant, settings)
+    metrics: MetricsServer | None = None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, _request_close, bot, sig)
     try:
+        # Before connecting: /health says "starting" while the shards identify.
+        metrics = await _start_metrics(bot, settings)
         async with bot:
             await bot.start(token)
     except discord.LoginFailure:
@@ -69,8 +76,27 @@ async def run_bot(settings: Settings) -> None:
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        if metrics is not None:
+            await metrics.stop()
         await assistant.close()
         log.info("stopped; database closed")
+
+
+async def _start_metrics(bot: MeetingBot, settings: Settings) -> MetricsServer | None:
+    if settings.metrics_port is None:
+        return None
+    metrics = BotMetrics()
+    metrics.watch(bot)
+    bot.assistant.observers.append(metrics)
+    server = MetricsServer(bot, metrics, settings.metrics_host, settings.metrics_port)
+    try:
+        await server.start()
+    except OSError as exc:
+        raise StartupError(
+            f"Cannot serve metrics on {settings.metrics_host}:{settings.metrics_port} ({exc.strerror}). "
+            "Choose another BOT_METRICS_PORT, or unset it."
+        ) from None
+    return server
 
 
 _closing: set[asyncio.Task[None]] = set()

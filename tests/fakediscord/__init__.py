@@ -26,7 +26,7 @@ Only one fake can be active per process (the patched attributes are global). Fix
 """
 
 from . import ids, paths, payloads
-from .gateway import GatewayConnection
+from .gateway import GatewayConnection, Identify
 from .harness import fake_discord, running_client
 from .ids import (
     ADMINISTRATOR,
@@ -40,6 +40,7 @@ from .ids import (
     MANAGE_GUILD,
     OWNER_ID,
     USER_ID,
+    guild_on_shard,
     snowflake,
 )
 from .recorder import FaultRule, GatewayFrame, RecordedRequest
@@ -62,9 +63,11 @@ __all__ = [
     "FaultRule",
     "GatewayConnection",
     "GatewayFrame",
+    "Identify",
     "RecordedRequest",
     "Reply",
     "fake_discord",
+    "guild_on_shard",
     "ids",
     "paths",
     "payloads",

@@ -4,9 +4,12 @@ Frames are plain TEXT JSON. discord.py always asks for transport compression in 
 (``compress=zlib-stream``, or ``zstd-stream`` when ``zstandard`` is installed) but only runs the
 decompressor on BINARY frames, so uncompressed TEXT frames are accepted and the query is ignored.
 
-One session is tracked at a time (the latest IDENTIFY). Every dispatch gets the next sequence number
-and is kept in the session history, so events dispatched while the client is disconnected are
-replayed when it RESUMEs - as Discord does.
+One session is tracked per shard (the latest IDENTIFY for it; a client that does not shard is
+shard 0). Like Discord, a connection that IDENTIFYs with ``shard: [id, count]`` gets only the
+guilds with ``(guild_id >> 22) % count == id``, and an event goes to the session of the shard that
+owns its guild; events without a guild (direct messages) go to shard 0. Every dispatch gets the
+session's next sequence number and is kept in its history, so events dispatched while the client
+is disconnected are replayed when it RESUMEs - as Discord does.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +33,8 @@ _log = logging.getLogger(__name__)
 # Gateway opcodes.
 DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE_UPDATE, RESUME, RECONNECT = 0, 1, 2, 3, 6, 7
 REQUEST_GUILD_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 8, 9, 10, 11
+# Close code: "You sent an invalid shard when identifying."
+INVALID_SHARD = 4010
 
 
 @dataclass
@@ -53,10 +59,31 @@ class GatewayConnection:
 @dataclass
 class GatewaySession:
     session_id: str
+    shard: tuple[int, int] | None = None  # (id, count) from IDENTIFY; None: not sharded
     seq: int = 0
     history: list[JSON] = field(default_factory=list)
     connection: GatewayConnection | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def shard_id(self) -> int:
+        return self.shard[0] if self.shard else 0
+
+    def owns(self, guild_id: int | None) -> bool:
+        """Whether Discord would send this guild's events (None: a DM) to this session."""
+        if guild_id is None or self.shard is None:
+            return self.shard_id == 0
+        shard_id, count = self.shard
+        return (guild_id >> 22) % count == shard_id
+
+
+@dataclass(frozen=True)
+class Identify:
+    """One IDENTIFY received: which shard, when (``time.monotonic()``), on which connection."""
+
+    shard: tuple[int, int] | None
+    time: float
+    connection: int
 
 
 class Gateway:
@@ -78,7 +105,21 @@ class Gateway:
         self.connections: list[GatewayConnection] = []
         self.frames: Log[GatewayFrame] = Log()
         self.identify_payloads: list[JSON] = []
-        self.session: GatewaySession | None = None
+        self.identifies: list[Identify] = []
+        self.sessions: dict[int, GatewaySession] = {}  # by shard id
+
+    @property
+    def session(self) -> GatewaySession | None:
+        """Shard 0's session: the only one of a client that does not shard."""
+        return self.sessions.get(0)
+
+    def session_for(self, guild_id: int | None) -> GatewaySession:
+        """The session Discord would send an event of ``guild_id`` (None: a DM) to."""
+        for session in self.sessions.values():
+            if session.owns(guild_id):
+                return session
+        where = f"guild {guild_id}" if guild_id is not None else "direct messages (shard 0)"
+        raise RuntimeError(f"no gateway session for {where}: its shard has not IDENTIFYed")
 
     # ------------------------------------------------------------------ websocket endpoint
 
@@ -103,8 +144,9 @@ class Gateway:
         finally:
             if conn.close_code is None:
                 conn.close_code = ws.close_code
-            if self.session is not None and self.session.connection is conn:
-                self.session.connection = None
+            for session in self.sessions.values():
+                if session.connection is conn:
+                    session.connection = None
         return ws
 
     async def _on_frame(self, conn: GatewayConnection, frame: JSON) -> None:
@@ -126,10 +168,15 @@ class Gateway:
 
     async def _identify(self, conn: GatewayConnection, d: JSON) -> None:
         self.identify_payloads.append(d)
-        session = GatewaySession(session_id=secrets.token_hex(16))
-        self.session = session
-        shard = d.get("shard")
-        guilds = [g for g in self.guilds if _in_shard(int(g["id"]), shard)]
+        shard = _shard(d.get("shard"))
+        self.identifies.append(Identify(shard, time.monotonic(), conn.index))
+        if shard is not None and not 0 <= shard[0] < shard[1]:
+            conn.close_code = INVALID_SHARD
+            await conn.ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
+            return
+        session = GatewaySession(session_id=secrets.token_hex(16), shard=shard)
+        self.sessions[session.shard_id] = session
+        guilds = [g for g in self.guilds if session.owns(int(g["id"]))]
         ready: JSON = {
             "v": 10,
             "user": self.bot_user,
@@ -148,7 +195,7 @@ class Gateway:
             "_trace": ['["fakediscord-gateway",{"micros":0}]'],
         }
         if shard is not None:
-            ready["shard"] = shard
+            ready["shard"] = list(shard)
         conn.identified = True
         async with session.lock:
             session.connection = conn
@@ -157,8 +204,8 @@ class Gateway:
                 await self._emit_locked(session, "GUILD_CREATE", guild)
 
     async def _resume(self, conn: GatewayConnection, d: JSON) -> None:
-        session = self.session
-        if session is None or d.get("session_id") != session.session_id:
+        session = next((s for s in self.sessions.values() if s.session_id == d.get("session_id")), None)
+        if session is None:
             # Not resumable: the client drops its session and IDENTIFYs on a new connection.
             await conn.send({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
             return
@@ -183,7 +230,7 @@ class Gateway:
         }
         if d.get("nonce") is not None:
             chunk["nonce"] = d["nonce"]
-        await self.dispatch("GUILD_MEMBERS_CHUNK", chunk)
+        await self.dispatch("GUILD_MEMBERS_CHUNK", chunk, guild_id=int(guild_id))
 
     # ------------------------------------------------------------------ server -> client
 
@@ -195,34 +242,34 @@ class Gateway:
             await session.connection.send(frame)
         return session.seq
 
-    async def dispatch(self, event: str, data: Any) -> int:
-        """Send a DISPATCH (op 0) with the next sequence number; returns that number.
+    async def dispatch(self, event: str, data: Any, *, guild_id: int | None = None) -> int:
+        """Send a DISPATCH (op 0) on the session of the shard that owns ``guild_id`` (None: a DM,
+        shard 0) with that session's next sequence number; returns that number.
 
         If the client is momentarily disconnected the event is only queued in the session
         history and is delivered when the client RESUMEs.
         """
-        session = self.session
-        if session is None:
+        if not self.sessions:
             raise RuntimeError("no gateway session yet: the client has not IDENTIFYed")
+        session = self.session_for(guild_id)
         async with session.lock:
             return await self._emit_locked(session, event, data)
 
-    def _live(self) -> GatewayConnection:
-        session = self.session
+    def _live(self, shard: int = 0) -> GatewayConnection:
+        session = self.sessions.get(shard)
         if session is None or session.connection is None:
-            raise RuntimeError("no live gateway connection")
+            raise RuntimeError(f"no live gateway connection for shard {shard}")
         return session.connection
 
-    async def close(self, code: int = 4000, *, abort: bool = False) -> None:
+    async def close(self, code: int = 4000, *, abort: bool = False, shard: int = 0) -> None:
         """Close the live connection; the session survives so the client can RESUME.
 
         ``abort=True`` drops the TCP connection without a close frame (a network failure);
         otherwise a close frame with ``code`` is sent (4000 = "unknown error", resumable).
         """
-        conn = self._live()
-        assert self.session is not None
+        conn = self._live(shard)
         # Detach first so events dispatched from now on go to the replay history only.
-        self.session.connection = None
+        self.sessions[shard].connection = None
         if abort and conn.transport is not None:
             conn.close_code = 1006  # "abnormal closure": what the client observes
             conn.transport.abort()
@@ -230,9 +277,9 @@ class Gateway:
             conn.close_code = code
             await conn.ws.close(code=code, message=b"closed by fakediscord")
 
-    async def send_op(self, op: int, d: Any = None) -> None:
-        """Send a raw non-dispatch opcode (e.g. 7 RECONNECT, 9 INVALID_SESSION) on the live socket."""
-        await self._live().send({"op": op, "d": d, "s": None, "t": None})
+    async def send_op(self, op: int, d: Any = None, *, shard: int = 0) -> None:
+        """Send a raw non-dispatch opcode (e.g. 7 RECONNECT, 9 INVALID_SESSION) on a shard's live socket."""
+        await self._live(shard).send({"op": op, "d": d, "s": None, "t": None})
 
     async def shutdown(self) -> None:
         for conn in self.connections:
@@ -241,8 +288,7 @@ class Gateway:
                     await asyncio.wait_for(conn.ws.close(code=1001, message=b"server shutdown"), 1.0)
 
 
-def _in_shard(guild_id: int, shard: list[int] | None) -> bool:
-    if not shard:
-        return True
-    shard_id, shard_count = shard
-    return (guild_id >> 22) % shard_count == shard_id
+def _shard(value: Any) -> tuple[int, int] | None:
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return value[0], value[1]
+    return None

@@ -42,3 +42,10 @@ def snowflake() -> int:
     # The low 22 bits (worker, process, increment) carry a global counter, so ids never collide
     # even when thousands are minted within one millisecond.
     return (ms << 22) | (count & 0x3FFFFF)
+
+
+def guild_on_shard(shard_id: int, shard_count: int, index: int = 0) -> int:
+    """A guild id that Discord's formula, ``(guild_id >> 22) % shard_count``, puts on ``shard_id``
+    (``index`` picks further distinct ones); near ``GUILD_ID`` so it reads like a real snowflake."""
+    base = GUILD_ID >> 22
+    return ((base - base % shard_count + shard_id + shard_count * index) << 22) | (GUILD_ID & 0x3FFFFF)

@@ -75,6 +75,8 @@ class RestApi:
         self.unknown_routes: UnknownRoutes = unknown_routes
         self.gateway_url = ""  # set by the server once its port is known
         self.echo: EchoHook | None = None  # set to echo bot messages back as MESSAGE_CREATE
+        self.recommended_shards = 1  # GET /gateway/bot "shards"
+        self.max_concurrency = 1  # and its session_start_limit.max_concurrency
 
         self.users: dict[str, JSON] = {bot_user["id"]: bot_user, app_info["owner"]["id"]: app_info["owner"]}
         self.channels: dict[str, JSON] = {c["id"]: c for g in guilds for c in g.get("channels", [])}
@@ -267,8 +269,9 @@ class RestApi:
         return Reply(200, {"url": self.gateway_url})
 
     async def _get_gateway_bot(self, req: RecordedRequest, m: re.Match[str]) -> Reply:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return Reply(200, {"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": self.max_concurrency}
+        body = {"url": self.gateway_url, "shards": self.recommended_shards, "session_start_limit": limit}
+        return Reply(200, body)
 
     async def _create_dm(self, req: RecordedRequest, m: re.Match[str]) -> Reply:
         recipient_id = str((req.json or {}).get("recipient_id"))

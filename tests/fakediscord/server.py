@@ -22,7 +22,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from . import paths, payloads
-from .gateway import INVALID_SESSION, RECONNECT, Gateway, GatewayConnection
+from .gateway import INVALID_SESSION, RECONNECT, Gateway, GatewayConnection, Identify
 from .ids import CHANNEL_ID, GUILD_ID
 from .recorder import FaultRule, GatewayFrame, Log, RecordedRequest, rate_limit_fault
 from .rest import Reply, RestApi, RouteEntry, UnknownRoutes
@@ -49,6 +49,8 @@ class FakeDiscord:
         echo_bot_messages: bool = False,
         heartbeat_interval_ms: int = 41_250,
         unknown_routes: UnknownRoutes = "auto",
+        shards: int = 1,
+        max_concurrency: int = 1,
     ) -> None:
         """
         :param guilds: GUILD_CREATE documents (see :func:`payloads.guild`); default: one guild with
@@ -59,6 +61,8 @@ class FakeDiscord:
             creates (channel messages, interaction responses, follow-ups), like Discord does.
         :param unknown_routes: unmatched REST calls get ``"not_found"`` 404 JSON, ``"empty"`` 200
             ``{}``, or ``"auto"``: 404 for GET, ``{}`` otherwise.
+        :param shards: the shard count ``GET /gateway/bot`` recommends.
+        :param max_concurrency: its ``session_start_limit.max_concurrency`` (identify buckets).
         """
         self.bot_user = bot if bot is not None else payloads.bot_user()
         # Bots share their snowflake with their application.
@@ -68,6 +72,8 @@ class FakeDiscord:
         self.rest = RestApi(
             bot_user=self.bot_user, app_info=app_info, guilds=self.guilds, unknown_routes=unknown_routes
         )
+        self.rest.recommended_shards = shards
+        self.rest.max_concurrency = max_concurrency
         self.gateway = Gateway(
             bot_user=self.bot_user,
             application={"id": str(self.application_id), "flags": application_flags},
@@ -260,6 +266,22 @@ class FakeDiscord:
         return self.gateway.identify_payloads
 
     @property
+    def identifies(self) -> list[Identify]:
+        """Every IDENTIFY received (shard, time, connection), oldest first."""
+        return self.gateway.identifies
+
+    def command_syncs(self) -> list[RecordedRequest]:
+        """Every bulk overwrite of application commands (global or one guild's), oldest first."""
+        return self.find_requests("PUT", f"{paths.GLOBAL_COMMANDS}|{paths.GUILD_COMMANDS}")
+
+    def shard_of(self, guild_id: int | None) -> int | None:
+        """The shard id of the live session that gets ``guild_id``'s events (None: a DM)."""
+        try:
+            return self.gateway.session_for(guild_id).shard_id
+        except RuntimeError:
+            return None
+
+    @property
     def gateway_connections(self) -> list[GatewayConnection]:
         return self.gateway.connections
 
@@ -271,27 +293,40 @@ class FakeDiscord:
         """
         data = json.loads(json.dumps(data))
         self.rest.remember(event, data)
-        return await self.gateway.dispatch(event, data)
+        return await self.gateway.dispatch(event, data, guild_id=self._guild_of(event, data))
+
+    def _guild_of(self, event: str, data: JSON) -> int | None:
+        """The guild whose shard gets this event; None for a direct message (shard 0)."""
+        if data.get("guild_id") is not None:
+            return int(data["guild_id"])
+        if event.startswith("GUILD_") and "id" in data:
+            return int(data["id"])
+        channel_guild = self.rest.channel_guild.get(str(data.get("channel_id")))
+        return int(channel_guild) if channel_guild is not None else None
 
     async def _echo(self, message: JSON) -> None:
-        if self.gateway.session is not None:
-            await self.dispatch("MESSAGE_CREATE", message)
+        try:
+            self.gateway.session_for(self._guild_of("MESSAGE_CREATE", message))
+        except RuntimeError:
+            return  # nobody would receive it
+        await self.dispatch("MESSAGE_CREATE", message)
 
-    async def close_gateway(self, code: int = 4000, *, abort: bool = False) -> None:
+    async def close_gateway(self, code: int = 4000, *, abort: bool = False, shard: int = 0) -> None:
         """Close the live gateway socket (``abort=True``: drop TCP without a close frame).
 
         The session is kept, so discord.py reconnects to ``resume_gateway_url`` and RESUMEs;
         events dispatched meanwhile are replayed. Codes 4004/4010-4014 make it give up instead.
+        ``shard``: whose socket (0 for a client that does not shard).
         """
-        await self.gateway.close(code, abort=abort)
+        await self.gateway.close(code, abort=abort, shard=shard)
 
-    async def send_reconnect(self) -> None:
+    async def send_reconnect(self, *, shard: int = 0) -> None:
         """Send op 7 RECONNECT; discord.py closes the socket and RESUMEs on a new one."""
-        await self.gateway.send_op(RECONNECT)
+        await self.gateway.send_op(RECONNECT, shard=shard)
 
-    async def send_invalid_session(self, resumable: bool = False) -> None:
+    async def send_invalid_session(self, resumable: bool = False, *, shard: int = 0) -> None:
         """Send op 9; with ``resumable=False`` the client re-IDENTIFYs (new READY)."""
-        await self.gateway.send_op(INVALID_SESSION, resumable)
+        await self.gateway.send_op(INVALID_SESSION, resumable, shard=shard)
 
     async def wait_for_gateway_op(
         self,
