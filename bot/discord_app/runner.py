@@ -46,6 +46,8 @@ def _token(settings: Settings) -> str:
 
 async def run_bot(settings: Settings) -> None:
     token = _token(settings)
+    if settings.shard_count is not None:
+        tag_shards(settings.shard_plan().label)
     # Knowledge is loaded and indexed before the gateway connects, off the event loop's path.
     assistant = await Assistant.start(settings)
     # Changes committed by other processes (CLI imports, other shards) answer here within seconds.
@@ -55,8 +57,6 @@ async def run_bot(settings: Settings) -> None:
     # The index is long-lived: keep it out of the collector's full passes, which would otherwise
     # pause answers for tens of milliseconds at thousands of entries.
     gc.freeze()
-    if settings.shard_count is not None:
-        tag_shards(settings.shard_plan().label)
     bot = MeetingBot(assistant, settings)
     metrics: MetricsServer | None = None
     loop = asyncio.get_running_loop()
