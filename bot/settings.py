@@ -14,9 +14,8 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_valid
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.sharding import ShardPlan, ShardSpecError, format_shard_ids, parse_shard_ids
-
 from bot.core.store.url import PostgresUrl, is_postgres_url
+from bot.sharding import ShardPlan, ShardSpecError, format_shard_ids, parse_shard_ids
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: The curated base shipped with the package (bot/knowledge links to the checkout's knowledge/).
@@ -74,14 +73,6 @@ class Settings(BaseSettings):
     # PostgreSQL: the most connections one process's pool opens (plus one to listen for changes).
     db_pool_size: int = Field(default=4, ge=1, le=100)
 
-    @field_validator("database", mode="before")
-    @classmethod
-    def _database_kind(cls, value: object) -> object:
-        # A URL must not become a Path: Path("postgresql://...") folds the "//".
-        if is_postgres_url(value):
-            return PostgresUrl(str(value) if not isinstance(value, PostgresUrl) else value.dsn())
-        return Path(value) if isinstance(value, str) else value
-
     # Sharding (see bot/sharding.py): the total across all processes, and this process's part
     # ("0,1" or "0-3"). Unset: one process runs as many shards as Discord recommends.
     shard_count: int | None = Field(default=None, ge=1)
@@ -91,6 +82,14 @@ class Settings(BaseSettings):
     # Health and metrics HTTP endpoint; off unless a port is set (0: any free port, logged).
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     metrics_host: str = Field(default="127.0.0.1")
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database_kind(cls, value: object) -> object:
+        # A URL must not become a Path: Path("postgresql://...") folds the "//".
+        if is_postgres_url(value):
+            return PostgresUrl(str(value) if not isinstance(value, PostgresUrl) else value.dsn())
+        return Path(value) if isinstance(value, str) else value
 
     def answer_options(self) -> dict[str, Any]:
         """The answer service's keyword arguments these settings set (unset ones keep the fit)."""

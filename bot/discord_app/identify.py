@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from bot.core.store.url import PostgresUrl
+
 if TYPE_CHECKING:
     import asyncpg
 
@@ -110,12 +112,11 @@ class _HeldPg:
             await self.connection.close()
 
 
-def bucket_locks(database: Path | str) -> BucketLocks:
+def bucket_locks(database: Path | PostgresUrl) -> BucketLocks:
     """The lock every process of this deployment sees: PostgreSQL's when the store is there."""
-    text = str(database)
-    if text.startswith(("postgresql://", "postgres://")):
-        return PgBucketLocks(text)
-    return FileBucketLocks(Path(database))
+    if isinstance(database, PostgresUrl):
+        return PgBucketLocks(database.dsn())
+    return FileBucketLocks(database)
 
 
 class IdentifyGate:

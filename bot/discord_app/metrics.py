@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bot.core.answers import Answer
-from bot.core.models import Scope
 
 if TYPE_CHECKING:
     from bot.discord_app.client import MeetingBot
@@ -30,7 +29,8 @@ LATENCY_BUCKETS = (0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1,
 
 
 class BotMetrics:
-    """The counters the assistant reports into (an `AssistantObserver`) and the shard gauges."""
+    """The counters the assistant reports into (an `AssistantObserver`), and what `watch` reads
+    from a running bot at scrape time."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -46,11 +46,6 @@ class BotMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self.index_reloads = Counter(
-            "meetingbot_index_reloads",
-            "Server indexes rebuilt from the store after a change made elsewhere",
-            registry=self.registry,
-        )
         # Both outcomes exist from the start, so a rate over them never starts from "no data".
         for outcome in ("answered", "declined"):
             self.questions.labels(outcome)
@@ -58,9 +53,6 @@ class BotMetrics:
     def answered(self, answer: Answer, seconds: float) -> None:
         self.questions.labels("answered" if answer.answered else "declined").inc()
         self.latency.observe(seconds)
-
-    def index_reloaded(self, scope: Scope) -> None:
-        self.index_reloads.inc()
 
     def watch(self, bot: MeetingBot) -> None:
         self.registry.register(_ShardCollector(bot))
@@ -70,7 +62,8 @@ class BotMetrics:
 
 
 class _ShardCollector(Collector):
-    """Read at scrape time: the heartbeat latency and server count of each shard this process runs."""
+    """Read at scrape time: the heartbeat latency and server count of each shard this process
+    runs, and how many times the live-change watcher re-indexed a server."""
 
     def __init__(self, bot: MeetingBot) -> None:
         self.bot = bot
@@ -91,6 +84,11 @@ class _ShardCollector(Collector):
             guilds.add_metric([str(shard_id)], counts.get(shard_id, 0))
         yield latency
         yield guilds
+        yield CounterMetricFamily(
+            "meetingbot_index_reloads",
+            "Servers re-indexed after a change committed by any process",
+            value=self.bot.assistant.live.reloads,
+        )
 
 
 def health(bot: MeetingBot) -> dict[str, object]:

@@ -8,12 +8,13 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
+from bot.core.store.url import PostgresUrl
 from bot.discord_app.identify import (
     BucketLocks,
     FileBucketLocks,
@@ -57,7 +58,7 @@ async def check_spacing(first: IdentifyGate, second: IdentifyGate) -> None:
 
 def test_the_lock_follows_the_store(tmp_path: Path) -> None:
     assert isinstance(bucket_locks(tmp_path / "bot.sqlite3"), FileBucketLocks)
-    assert isinstance(bucket_locks("postgresql://bot:secret@db:5432/bot"), PgBucketLocks)
+    assert isinstance(bucket_locks(PostgresUrl("postgresql://bot:secret@db:5432/bot")), PgBucketLocks)
 
 
 async def test_file_locks_space_identifies_per_bucket(tmp_path: Path) -> None:
@@ -120,18 +121,9 @@ async def test_an_unreachable_lock_warns_and_identifies(caplog: pytest.LogCaptur
 # ---------------------------------------------------------------- PostgreSQL
 
 
-@pytest.fixture(scope="module")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    try:
-        import pgserver
-
-        server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
-    except Exception as exc:  # pgserver needs a platform binary; say why when it cannot run
-        pytest.skip(f"PostgreSQL (pgserver) cannot start here: {exc}")
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
+@pytest.fixture
+def postgres_url(postgres_url_factory: Callable[[], str]) -> str:
+    return postgres_url_factory()
 
 
 @pytest_asyncio.fixture

@@ -68,11 +68,3 @@ async def test_scraping_counts_questions_latency_and_shards(tmp_path: Path) -> N
     assert after[("meetingbot_index_reloads_total", ())] == 0
     assert status["status"] == "ok" and status["database"] == "ok" and status["guilds"] == 1
     assert set(status["shards"]) == {"0"}
-
-
-async def test_index_reloads_are_counted() -> None:
-    metrics = BotMetrics()
-    metrics.index_reloaded(123)
-    metrics.index_reloaded(None)
-    scraped = samples(metrics.exposition().decode())
-    assert scraped[("meetingbot_index_reloads_total", ())] == 2
