@@ -364,6 +364,14 @@ def _entity_words(asked: Asked, lexicon: EntityLexicon) -> set[str]:
     return {t.lower() for m in lexicon.recognize_tokens(cased, frozenset()) for t in cased[m.start : m.end]}
 
 
+#: Words nearly every entry could say ("Did the ministers discuss Taiwan at the meeting?"): an
+#: entry saying them says nothing of the rest of the question, so cannot correct its premise.
+_ANY_ENTRY_WORDS: Final = frozenset(
+    {"meeting", "meet", "met", "ministers", "minister", "discuss", "discussed", "talk", "talked", "talks",
+     "say", "said", "mention", "mentioned", "article", "statement", "joint", "2+2", "did", "ever"}
+)  # fmt: skip
+
+
 def says_the_rest(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
     """Whether the entry says all of the question but its premise, its named entities and the
     words the article never uses: then it speaks to what was asked, and can answer or correct."""
@@ -378,7 +386,11 @@ def _covers_the_rest(
     Correcting a premise needs more of the rest said (`CORRECTION_MIN_WORDS`) than answering.
     """
     entity_words = _entity_words(asked, lexicon)
-    rest = [w for w in _content_words(asked.text) if w not in entity_words and w not in asked.unsupported]
+    rest = [
+        w
+        for w in _content_words(asked.text)
+        if w not in entity_words and w not in asked.unsupported and w not in _ANY_ENTRY_WORDS
+    ]
     if len(rest) < min_words:
         return False
     return sum(stem(w) in stems for w in rest) >= CORRECTION_COVERAGE * len(rest)

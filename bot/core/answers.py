@@ -165,6 +165,15 @@ class AnswerService:
         """A question that points back is answered with what it points to, alone, or both ways
         in the order the part says (see `Part`); the first answer that answers wins."""
         part = self._resolve_person(part)
+        occasion = self._occasion_before(part)
+        if occasion is not None:
+            # "Where is the Contact Group meeting? Also, how many ministers will attend?": a later
+            # question that names nothing is about the occasion the one before it named.
+            about = self._answer_part(
+                question, replace(part, question=f"{part.question} ({occasion})"), scope
+            )
+            if about.answered:
+                return about
         if part.leans:
             return self._answer_part(question, part, scope)
         alone = Part(with_default_subject(part.question))
@@ -195,6 +204,24 @@ class AnswerService:
         )
         return replace(part, question=resolved, leans=False)
 
+    def _occasion_before(self, part: Part) -> str | None:
+        """The occasion (an event other than the 2+2 itself) that the question before this one
+        named, as typed, when this one names nothing at all."""
+        if not part.before or part.context or self.lexicon.recognize(part.question):
+            return None
+        cased = cased_tokens(part.before)
+        named = [
+            m
+            for m in self.lexicon.recognize_tokens(cased, frozenset())
+            if (entity := self.lexicon.get(m.entity_id)) is not None
+            and entity.kind == "event"
+            and entity.id != MEETING_ENTITY
+        ]
+        if not named:
+            return None
+        last = max(named, key=lambda m: m.start)
+        return " ".join(cased[last.start : last.end])
+
     def _is_person(self, entity_id: str) -> bool:
         entity = self.lexicon.get(entity_id)
         return entity is not None and entity.kind == "person"
@@ -208,6 +235,10 @@ class AnswerService:
         """
         text = self._search_text(part, scope)
         focus = focus_of(part.question)
+        if focus.others and part.before:
+            # "... where, and which other region?": other than what the message already asked
+            # about, which the article may well name; only a first question's "other" is beyond it.
+            focus = replace(focus, others=False)
         search_text = text
         # A choice is asked as a yes/no question or elliptically ("drills near Japan or Taiwan?").
         elliptic = not asks_with_a_question_word(part.question)
@@ -511,6 +542,8 @@ def _speaks_of_others(doc: Document, named: frozenset[str]) -> bool:
     return doc.not_in_article and not named & (doc.entities | doc.mentioned)
 
 
+#: The meeting the article reports: a question that names nothing else is about it already.
+MEETING_ENTITY = "two-plus-two"
 #: A person's pronoun, to be replaced by the person's name.
 _PERSON_PRONOUN = re.compile(r"\b(?:he|she|him|his|her|hers)\b", re.IGNORECASE)
 

@@ -243,3 +243,37 @@ def test_small_talk_that_shares_only_a_question_word_does_not_answer(service: An
     # "Where are you from?" is a decline phrasing; "drills where" is not small talk.
     assert service.answer("drills where").entry_id == "drills-near-japan"
     assert not service.answer("where are you from").answered
+
+
+def test_a_topic_the_article_never_mentions_is_not_corrected_from_generic_words(
+    service: AnswerService,
+) -> None:
+    # "ministers", "discuss", "meeting" could be said of any entry: the agenda does not say that
+    # Taiwan was not discussed, so the honest reply is that the article does not mention it.
+    answer = service.answer("Did the ministers discuss Taiwan at the meeting?")
+    assert not answer.answered and "Taiwan" in answer.answer, answer.answer
+
+
+def test_a_later_question_that_names_nothing_is_about_the_occasion_named_before(
+    service: AnswerService,
+) -> None:
+    answer = service.answer("Where is the Contact Group meeting next? Also, how many ministers will attend?")
+    assert [part.entry_id for part in answer.parts] == [
+        "contact-group-when-where",
+        "contact-group-participants",
+    ]
+    # The 2+2 itself is what every question is about already.
+    plain = service.answer("Who went to the 2+2 and where was it held?")
+    assert [part.entry_id for part in plain.parts] == ["attendees", "meeting-location"]
+
+
+def test_other_is_beyond_the_article_only_in_a_first_question(service: AnswerService) -> None:
+    beyond = service.answer("Which other countries' leaders are invited to the Hiroshima summit?")
+    assert not beyond.answered, beyond.answer
+    after = service.answer("Which continent is the war in? And which other region does it affect?")
+    assert after.parts and after.parts[1].answered, after.answer
+
+
+def test_a_weekday_is_a_date(service: AnswerService) -> None:
+    answer = service.answer("On which weekday did the ministers get together?")
+    assert answer.answered and "Wednesday" in answer.answer, answer.answer

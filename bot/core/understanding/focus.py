@@ -68,8 +68,8 @@ _FOCUS_PATTERNS: Final[tuple[tuple[Facet, str], ...]] = (
     ("time", r"\b(?:what|which) time\b|\bwhat hour\b|\bo ?clock\b|\b(?:am|pm)\b|\btime of day\b"),
     (
         "date",
-        r"\bwhen\b|\bwhat (?:exact |specific |precise )?(?:date|day|time|year|month|week)s?\b"
-        r"|\bwhich (?:exact |specific |precise )?(?:date|day|year|month|week)s?\b"
+        r"\bwhen\b|\bwhat (?:exact |specific |precise )?(?:date|day|weekday|time|year|month|week)s?\b"
+        r"|\bwhich (?:exact |specific |precise )?(?:date|day|weekday|year|month|week)s?\b"
         r"|\bdates?\b|\bon what day\b|\bhow soon\b",
     ),
     (
@@ -112,10 +112,11 @@ _SPECIFIC = re.compile(
 #: not someone or something beyond it.
 _THE_OTHER = re.compile(
     r"\bthe (?:other|second|remaining|last) (?:one|thing|item|part|point)s?\b"
-    r"|\bthe others?\b(?! (?:\w+ )?(?:leaders|countries|people|ministers|officials))"
+    r"|\bthe others\b"
 )
 _OTHERS = re.compile(
     r"\b(?:who|what|anyone|anybody|anything|someone) else\b|\bbesides\b|\bother than\b|\bapart from\b"
+    r"|\b(?:which|what|any) other\b|\bthe other (?!one\b|thing\b|item\b|part\b|point\b)\w+s\b"
 )
 #: "did Zelensky end up going", "in the end", "so far": what happened after the article was written.
 _AFTERWARDS = re.compile(

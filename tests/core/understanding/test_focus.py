@@ -112,3 +112,9 @@ def test_a_choice_is_read_from_any_text_and_removes_what_it_offers(text: str) ->
 def test_or_not_is_no_choice() -> None:
     assert choice_of("Did they meet or not?") is None
     assert choice_of("Was it in May or something?") is None
+
+
+def test_which_other_and_the_other_things_ask_beyond_what_is_named() -> None:
+    assert focus_of("What were the other priority issues besides Ukraine?").others
+    assert focus_of("Which other countries' leaders will attend?").others
+    assert focus_of("On which weekday did they meet?").facet == "date"
