@@ -19,6 +19,7 @@ from bot.core.understanding.focus import FACETS, MISSING, Choice, choice_of, foc
         ("Austin say they support Ukraine until when?", "duration"),
         ("They met what for?", "reason"),
         ("For what thing ministers want Russia be accountable?", None),
+        ("For what the ministers want Russia to be held accountable?", None),
         ("Russia must be what for the atrocities?", None),
         ("how many ppl were there", "number"),
         ("How old is Lloyd Austin?", "age"),
