@@ -286,7 +286,17 @@ class AnswerService:
         # "What did Hamada say?": whose words are asked for, when the question asks for words at
         # all ("Where were the drills, per the statement?" asks for a place).
         speaking = focus.facet in {None, "quote"} and asks_for_words(part.question)
-        if speaking and query.speaker and not self.engine.has_speaker_in(query.speaker, scope):
+        # Whose words: someone the question itself names ("What did the article say?" after
+        # "... whether Zelensky was invited" asks for the article's words, not Zelensky's).
+        own_speaker = query.speaker is not None and any(
+            m.entity_id == query.speaker for m in self.lexicon.recognize(part.question)
+        )
+        if (
+            speaking
+            and own_speaker
+            and query.speaker
+            and not self.engine.has_speaker_in(query.speaker, scope)
+        ):
             speaker = self.lexicon.entities[query.speaker]
             # An outlet's report is told, not quoted ("What did Nikkei say?"): an entry about it answers.
             reported = speaker.kind == "organization" and any(

@@ -277,3 +277,11 @@ def test_other_is_beyond_the_article_only_in_a_first_question(service: AnswerSer
 def test_a_weekday_is_a_date(service: AnswerService) -> None:
     answer = service.answer("On which weekday did the ministers get together?")
     assert answer.answered and "Wednesday" in answer.answer, answer.answer
+
+
+def test_whose_words_are_asked_for_is_named_in_the_question_itself(service: AnswerService) -> None:
+    answer = service.answer(
+        "My sister follows this closely. She asked whether there was any mention of Zelensky being "
+        "invited somewhere. What did the article say?"
+    )
+    assert "does not quote" not in answer.answer, answer.answer

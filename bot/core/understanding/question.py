@@ -68,6 +68,14 @@ _WEAK_FRAME = re.compile(
     r")\b[\s,:]*",
     re.IGNORECASE,
 )
+# Someone else's question, passed on: "He wants to know where ...", "She asked me whether ...".
+# It is the question only when what follows asks nothing itself ("Can you tell me?").
+_PASSED_ON = re.compile(
+    r"^.*?\b(?:he|she|they|someone|somebody|everyone|people|my \w+(?: \w+)?) (?:also )?"
+    r"(?:wants|wanted|asked|asks|wonders|wondered|is wondering|was wondering|keeps asking|kept asking"
+    r"|would like|'?d like|needs|needed)(?: me| us)?(?: to (?:know|find out|understand))?\b[\s,:]*",
+    re.IGNORECASE,
+)
 _SENTENCE = re.compile(r"[^.?!\n]+(?:[.?!]+|\n|$)")
 # Dots that do not end a sentence: "U.S.", "D.C.", "Mr.", "J." in "Antony J. Blinken", "e.g.".
 _NOT_A_STOP = re.compile(
@@ -115,8 +123,9 @@ _FUNCTION_WORDS: Final = (
 )
 #: Words about the telling, not the topic: "Does the article say?" is about what came before.
 _TELLING: Final = frozenset(
-    {"article", "story", "piece", "text", "say", "says", "said", "mention", "mentions", "tell", "anything"}
-)
+    {"article", "story", "piece", "text", "say", "says", "said", "mention", "mentions", "tell", "anything",
+     "you", "u", "me", "us", "please", "pls", "help", "know", "answer", "explain"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,9 @@ def sentences(text: str) -> list[str]:
     return [s.replace("\x00", ".").strip() for s in _SENTENCE.findall(protected) if s.strip()]
 
 
+_WHETHER: Final = re.compile(r"(?:whether|if)\s+(?:or not\s+)?", re.IGNORECASE)
+
+
 def drop_request_frame(text: str) -> str:
     """ "Can you tell me who attended?" -> "who attended?" (unchanged when there is no frame)."""
     match = _REQUEST_FRAME.match(text)
@@ -180,6 +192,19 @@ def drop_request_frame(text: str) -> str:
     if weak is not None and opens_question(text[weak.end() :]):
         return text[weak.end() :].strip()
     return text
+
+
+def passed_on(sentence: str) -> str | None:
+    """The question inside "He wants to know where the talks took place." ("where the talks
+    took place"), or "She asked whether X was mentioned" (a yes/no question), or None."""
+    frame = _PASSED_ON.match(sentence.strip())
+    if frame is None:
+        return None
+    rest = sentence.strip()[frame.end() :].rstrip(" .!")
+    whether = _WHETHER.match(rest)
+    if whether is not None:
+        return f"{YES_NO_MARK} {rest[whether.end() :]}?"
+    return f"{rest}?" if opens_question(rest) else None
 
 
 def _asks(sentence: str) -> bool:
@@ -353,13 +378,24 @@ def find_questions(text: str) -> list[Part]:
         asked = drop_request_frame(_LEADING_LINK.sub("", asked)).strip()
         if any(ch.isalnum() for ch in asked):
             background = " ".join(filter(None, [head, context]))
-            if not background and previous:
+            # Only a bare request hands the question back ("Can you tell me?"); "What did he
+            # say?" asks its own question, about the sentence before.
+            request = _asks_nothing_itself(asked) and not asks_with_a_question_word(asked)
+            relayed = passed_on(context) if context and request else None
+            if relayed is not None:
+                # "He wants to know where the talks were. Can you tell me?" asks where they were.
+                add(Part(relayed))
+            elif not background and previous and _asks_nothing_itself(asked):
+                pass  # "... Where was it? Can you tell me?": one question
+            elif not background and previous:
                 add(_sibling(asked, previous, " ".join(said[:-1])))
             else:
                 add(_leaning(asked, background))
             previous = asked
         context = ""
         said.append(sentence.strip())
+    if not found and context and (relayed := passed_on(context)) is not None:
+        return [Part(relayed, before=" ".join(said[:-1]))]  # "My teacher wants to know who attended."
     return found or [Part(text.strip())]
 
 

@@ -11,6 +11,7 @@ from bot.core.understanding.question import (
     Part,
     confirmation,
     find_questions,
+    passed_on,
     personal_pronouns,
     sentences,
     split_parts,
@@ -196,3 +197,25 @@ def test_every_question_knows_what_was_said_before_it() -> None:
 def test_a_question_about_the_telling_leans_on_what_came_before() -> None:
     [part] = find_questions("I heard they talked about the weather in DC. Does the article say?")
     assert part.context == "I heard they talked about the weather in DC." and part.leans
+
+
+@pytest.mark.parametrize(
+    ("message", "question"),
+    [
+        (
+            "My grandfather asks about this. He wants to know where the talks took place. Can you tell me?",
+            "where the talks took place?",
+        ),
+        ("My teacher wants to know who attended.", "who attended?"),
+        ("She asked me whether Zelensky was invited. Do you know?", "did Zelensky was invited?"),
+    ],
+)
+def test_a_question_passed_on_is_asked_when_only_a_request_follows(message: str, question: str) -> None:
+    [part] = find_questions(message)
+    assert part.question == question
+
+
+def test_a_question_of_its_own_after_a_passed_on_one_leans_on_it() -> None:
+    [part] = find_questions("Someone asked what Blinken said about Asia. What did he say?")
+    assert part.question == "What did he say?" and part.leans
+    assert passed_on("He said it was fine.") is None
