@@ -305,6 +305,21 @@ async def test_scopes_are_isolated(store: Store) -> None:
     assert await store.get_entry(GUILD_B, "shared-id") is not None
 
 
+async def test_entry_summaries_are_the_phrasings_and_answer_of_each_entry(store: Store) -> None:
+    await store.create_entry(GUILD_A, make_entry("b-entry", "Bee.", "Who is B?", "B who?"), MOD)
+    await store.create_entry(GUILD_A, make_entry("a-entry", "Ay."), MOD)
+    await store.create_entry(GUILD_B, make_entry("elsewhere"), MOD)
+    await store.update_entry(GUILD_A, make_entry("b-entry", "Bee, edited.", "Who is B?"), MOD, 1)
+    await store.remove_entry(GUILD_A, "a-entry", MOD)
+    live = await store.entry_summaries(GUILD_A)
+    assert [(s.id, s.questions, s.answer, s.deleted) for s in live] == [
+        ("b-entry", ["Who is B?"], "Bee, edited.", False)
+    ]
+    everything = await store.entry_summaries(GUILD_A, include_removed=True)
+    assert [(s.id, s.deleted) for s in everything] == [("a-entry", True), ("b-entry", False)]
+    assert datetime.fromisoformat(everything[0].updated_at).tzinfo is not None
+
+
 async def test_search_entry_ids_prefix_first_and_scoped(store: Store) -> None:
     for entry_id in ["yen-policy", "defense-budget", "budget", "japan-defense"]:
         await store.create_entry(GUILD_A, make_entry(entry_id), MOD)

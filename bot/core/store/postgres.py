@@ -530,8 +530,8 @@ class PostgresStore(Store):
     async def entry_summaries(self, scope: Scope, *, include_removed: bool = False) -> list[EntrySummary]:
         async with self._acquire() as conn:
             rows = await conn.fetch(
-                "SELECT id, deleted, updated_at, (data::jsonb -> 'questions')::text AS questions,"
-                " data::jsonb ->> 'answer' AS answer FROM entries"
+                "SELECT id, deleted, updated_at, questions_json AS questions, answer_text AS answer"
+                " FROM entries"
                 " WHERE scope = $1 AND (NOT deleted OR $2) ORDER BY id",
                 db_scope(scope),
                 include_removed,
