@@ -34,7 +34,7 @@ from bot.core.models import Entity, Entry, Quote, Scope
 from bot.core.retrieval import DEFAULT_WEIGHTS, Match, QueryAnalysis, RetrievalEngine, Weights, asks_for_words
 from bot.core.retrieval.vocabulary import Vocabulary
 from bot.core.text import cased_tokens, normalize_query
-from bot.core.understanding import Part, understand
+from bot.core.understanding import MAX_PARTS, Part, understand
 from bot.core.understanding.focus import CALENDAR_WORDS, MISSING, Choice, Facet, Focus, choice_of, focus_of
 from bot.core.understanding.question import asks_with_a_question_word, personal_pronouns, with_default_subject
 
@@ -259,6 +259,14 @@ class AnswerService:
             focus = replace(focus, facet=premise.facet)
             search_text = f"{premise.rest} {PREMISE_QUESTION_WORDS[premise.facet]} {part.context}".strip()
         query, matches = self.engine.search(search_text, scope, limit=8)
+        if _NAME_FORM.search(part.question):
+            # "What is Blinken's middle initial?": the entry on who that person is gives the name
+            # in full, as the article writes it (one entry per person named).
+            named = self._who_are_named(part.question, scope)
+            if len(named) == 1:
+                return self._answered(question, named[0])
+            if named:
+                return _combine(question, [self._answered(question, match) for match in named])
         claim = identity_claim(part.question, self.lexicon) if focus.yes_no else None
         if claim is not None:
             # "Is Hayashi the defense minister?": two people the article names, said to be one.
@@ -414,6 +422,33 @@ class AnswerService:
                 return match
         return None
 
+    def _who_are_named(self, question: str, scope: Scope) -> list[Match]:
+        """For each person `question` names (at most MAX_PARTS), the entry about that person and
+        no other; empty unless every one of them has such an entry."""
+        people = dict.fromkeys(
+            m.entity_id for m in self.lexicon.recognize(question) if self._is_person(m.entity_id)
+        )
+        if not people or len(people) > MAX_PARTS:
+            return []
+        found: list[Match] = []
+        for person in people:
+            name = self.lexicon.entities[person].name
+            _, matches = self.engine.search(f"Who is {name}?", scope, limit=8)
+            about = next(
+                (
+                    m
+                    for m in matches
+                    if m.doc.kind == "entry"
+                    and person in m.doc.entities
+                    and not {e for e in m.doc.entities if e != person and self._is_person(e)}
+                ),
+                None,
+            )
+            if about is None:
+                return []
+            found.append(about)
+        return found
+
     def _from_article(self, asked: Asked, text: str) -> Match | None:
         """The one sentence of the article that answers, when no entry does (lower confidence)."""
         for match in self.fallback.search(text):
@@ -552,6 +587,12 @@ def _speaks_of_others(doc: Document, named: frozenset[str]) -> bool:
     return doc.not_in_article and not named & (doc.entities | doc.mentioned)
 
 
+#: A question about how a person's name is written ("full name", "middle initial", "suffix").
+_NAME_FORM = re.compile(
+    r"\b(?:(?:first|given|full|middle|last|family|complete) names?|middle initials?|initials?|surnames?"
+    r"|suffix|spell(?:ed|t|ing)?|written out)\b",
+    re.IGNORECASE,
+)
 #: The meeting the article reports: a question that names nothing else is about it already.
 MEETING_ENTITY = "two-plus-two"
 #: A person's pronoun, to be replaced by the person's name.

@@ -285,3 +285,24 @@ def test_whose_words_are_asked_for_is_named_in_the_question_itself(service: Answ
         "invited somewhere. What did the article say?"
     )
     assert "does not quote" not in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id", "written"),
+    [
+        ("What is Blinken's middle initial?", "who-is-blinken", "Antony J. Blinken"),
+        ("What's the US defense secretary's first name?", "who-is-austin", "Lloyd J. Austin III"),
+        ("How do you spell the Japanese foreign minister's name?", "who-is-hayashi", "Hayashi Yoshimasa"),
+    ],
+)
+def test_how_a_persons_name_is_written_is_answered_by_who_they_are(
+    service: AnswerService, question: str, entry_id: str, written: str
+) -> None:
+    answer = service.answer(question)
+    assert answer.entry_id == entry_id and written in answer.answer, answer.answer
+
+
+def test_the_names_of_two_people_are_answered_one_part_each(service: AnswerService) -> None:
+    answer = service.answer("What are the full names of Blinken and Austin?")
+    assert [part.entry_id for part in answer.parts] == ["who-is-blinken", "who-is-austin"]
+    assert "Antony J. Blinken" in answer.answer and "Lloyd J. Austin III" in answer.answer
