@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -35,15 +36,19 @@ class CliError(Exception):
         self.status = status
 
 
-def format_answer(answer: Answer) -> str:
-    """Human-readable answer: the text, then each excerpt quoted with where it stands."""
+def format_answer(answer: Answer, *, numbered: bool = False) -> str:
+    """Human-readable answer: the text, then each excerpt quoted with where it stands.
+
+    `numbered`: the suggestions are numbered, for the console, where typing a number asks it."""
     lines = [answer.answer]
     for cit in answer.citations:
         who = f"{cit.speaker}, " if cit.speaker else ""
         lines.append(f"  \u201c{cit.excerpt}\u201d \u2014 {who}{cit.location}, {cit.source}")
     if answer.suggestions:
-        lines.append("You could ask:")
-        lines.extend(f"  - {s}" for s in answer.suggestions)
+        lines.append("You could ask (type its number):" if numbered else "You could ask:")
+        lines.extend(
+            f"  {n}. {s}" if numbered else f"  - {s}" for n, s in enumerate(answer.suggestions, start=1)
+        )
     if answer.answered:
         lines.append(f"(confidence {answer.confidence:.2f}; entry {answer.entry_id})")
     return "\n".join(lines)
@@ -94,9 +99,12 @@ async def _console(settings: Settings, args: argparse.Namespace, stdout: TextIO)
     from bot.core.assistant import Assistant
 
     assistant = await Assistant.start(settings)
+    gc.freeze()  # as `run` does: the index is long-lived, keep it out of full collections
     stdout.write(
         "Ask about the U.S.\u2013Japan 2+2 meeting of January 11, 2023. Empty line or Ctrl-D quits.\n"
     )
+    #: The suggestions of the last answer, numbered from 1: typing a number asks that one.
+    offered: list[tuple[str, str | None]] = []
     try:
         while True:
             try:
@@ -105,12 +113,35 @@ async def _console(settings: Settings, args: argparse.Namespace, stdout: TextIO)
                 break
             if not line.strip():
                 break
-            result = await assistant.ask(line, args.guild)
-            stdout.write("bot> " + format_answer(result.answer).replace("\n", "\n     ") + "\n")
+            chosen = _chosen_suggestion(line, offered)
+            result = None
+            if chosen is not None:
+                question, key = chosen
+                if key is not None:
+                    result = await assistant.ask_document(question, key, args.guild)
+                # The entry behind a suggestion can be gone since: then ask it as typed.
+                line = question
+            if result is None:
+                result = await assistant.ask(line, args.guild)
+            answer = result.answer
+            keys = answer.suggestion_keys
+            offered = [(s, keys[n] if n < len(keys) else None) for n, s in enumerate(answer.suggestions)]
+            text = format_answer(answer, numbered=True)
+            stdout.write("bot> " + text.replace("\n", "\n     ") + "\n")
             stdout.flush()
     finally:
         await assistant.close()
     return EXIT_OK
+
+
+def _chosen_suggestion(line: str, offered: Sequence[tuple[str, str | None]]) -> tuple[str, str | None] | None:
+    """The suggestion a console line picks by its number ("2", " 2. "), or None: any other line
+    (a number with nothing offered under it too) is a question of its own."""
+    text = line.strip().rstrip(".)")
+    if not text.isdigit() or not text.isascii():
+        return None
+    number = int(text)
+    return offered[number - 1] if 1 <= number <= len(offered) else None
 
 
 def _read_import_file(name: str) -> bytes:

@@ -14,7 +14,7 @@ import yaml
 
 from bot.core.text import normalize_verbatim
 from bot.logs import configure_logging
-from tests.conftest import ARTICLE, KNOWLEDGE, run_cli
+from tests.conftest import ARTICLE, KNOWLEDGE, KbFactory, entry, run_cli
 
 ARTICLE_TEXT = normalize_verbatim(ARTICLE.read_text(encoding="utf-8"))
 CONTRACT_KEYS = {"question", "answered", "answer", "confidence", "citations", "suggestions", "entry_id"}
@@ -69,6 +69,76 @@ def test_console_answers_until_an_empty_line(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Defense Minister" in result.stdout
     assert result.stdout.count("bot> ") == 1
+
+
+def _numbered_suggestions(reply: str) -> list[str]:
+    """The suggestions a console reply offers by number, in order."""
+    lines = reply.splitlines()
+    start = next(i for i, line in enumerate(lines) if "You could ask (type its number):" in line)
+    out = []
+    for n, line in enumerate(lines[start + 1 :], start=1):
+        prefix = f"{n}. "
+        if not line.strip().startswith(prefix):
+            break
+        out.append(line.strip()[len(prefix) :])
+    return out
+
+
+def test_console_answers_a_suggestion_typed_by_its_number(tmp_path: Path) -> None:
+    # "1" before anything was offered, and "9" past the list, are questions of their own.
+    result = run_cli(tmp_path, "console", stdin="1\nWho won the Super Bowl?\n2\n9\n")
+    assert result.returncode == 0, result.stderr
+    replies = result.stdout.split("bot> ")[1:]
+    assert len(replies) == 4
+    assert "(confidence" not in replies[0]
+    suggestions = _numbered_suggestions(replies[1])
+    assert len(suggestions) >= 2
+    # The second suggestion's answer is the one `ask` gives for its text, entry and all.
+    asked = json.loads(run_cli(tmp_path, "ask", "--json", suggestions[1]).stdout)
+    assert asked["answered"] is True
+    assert replies[2].startswith(asked["answer"])
+    assert f"entry {asked['entry_id']})" in replies[2]
+    assert not replies[3].startswith(asked["answer"])
+
+
+def test_kb_validate_shows_the_closest_verbatim_passage(tmp_path: Path, make_kb: KbFactory) -> None:
+    near = "The two countries affirmed their unshakeable support for Ukraine"
+    citations = [{"source": "article", "excerpt": near}]
+    root = make_kb(entries={"near.yaml": [entry("near", citations=citations)]})
+    result = run_cli(tmp_path, "kb", "validate", env={"BOT_KNOWLEDGE_DIR": str(root)})
+    assert result.returncode == 1
+    assert "entries/near.yaml: id='near': excerpt is not verbatim in source 'article'" in result.stderr
+    assert (
+        "The closest passage (¶2) is: \u201cThe two countries affirmed their unwavering support for "
+        "Ukraine and discussed next steps"
+    ) in result.stderr
+
+
+BROKEN_YAML = "entries:\n  - id: x\n    questions: [one, two\n    answer: a\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "env"),
+    [
+        (["kb", "validate"], {}),
+        (["ask", "who attended"], {}),
+        # Start-up of the bot: the knowledge is loaded before Discord is ever contacted.
+        (["run"], {"DISCORD_TOKEN": "not-a-real-token"}),
+    ],
+    ids=["validate", "ask", "run"],
+)
+def test_a_yaml_syntax_error_names_the_file_and_the_line(
+    tmp_path: Path, make_kb: KbFactory, command: list[str], env: dict[str, str]
+) -> None:
+    root = make_kb(raw_files={"entries/broken.yaml": BROKEN_YAML})
+    result = run_cli(tmp_path, *command, env={"BOT_KNOWLEDGE_DIR": str(root), **env})
+    assert result.returncode == 1
+    assert "the knowledge base is invalid (1 problem(s))" in result.stderr
+    assert (
+        "entries/broken.yaml: invalid YAML (line 4, column 11): did not find expected ',' or ']' "
+        "(while parsing a flow sequence at line 3, column 16)"
+    ) in result.stderr
+    assert "<unicode string>" not in result.stderr and "Traceback" not in result.stderr
 
 
 def test_kb_validate_and_stats(tmp_path: Path) -> None:

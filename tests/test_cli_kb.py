@@ -106,3 +106,30 @@ def test_guild_must_be_a_server_id(tmp_path: Path) -> None:
     result = run(tmp_path, "kb", "export", "--guild", "0")
     assert result.returncode == 2
     assert "not a server id" in result.stderr
+
+
+def test_import_shows_the_closest_verbatim_passage_for_an_excerpt(tmp_path: Path) -> None:
+    # A paraphrase of the article's ¶2, as someone would type it from memory.
+    near = "The two countries affirmed their unshakeable support for Ukraine"
+    bad = dict(ENTRY, citations=[{"source": "article", "excerpt": near}])
+    source = write_yaml(tmp_path / "near.yaml", [bad])
+    result = run(tmp_path, "kb", "import", "--guild", GUILD, str(source))
+    assert result.returncode == 1
+    [problem] = result.stderr.strip().splitlines()[1:]
+    assert "entry 'club-motto': excerpt is not verbatim" in problem
+    assert (
+        "The closest passage (¶2) is: \u201cThe two countries affirmed their unwavering support for "
+        "Ukraine and discussed next steps for providing assistance to Ukraine's energy sector.\u201d"
+    ) in problem
+
+
+def test_an_import_yaml_syntax_error_names_the_file_and_the_line(tmp_path: Path) -> None:
+    source = tmp_path / "broken.yaml"
+    source.write_text("entries:\n  - id: x\n    questions: [one, two\n    answer: a\n", encoding="utf-8")
+    result = run(tmp_path, "kb", "import", "--guild", GUILD, str(source))
+    assert result.returncode == 1
+    header, problem = result.stderr.strip().splitlines()
+    assert header == f"error: {source} was not imported (1 problem(s)):"
+    assert problem.strip().startswith("The file is not valid YAML (line 4, column ")
+    assert "flow sequence at line 3, column 16" in problem
+    assert "<unicode string>" not in result.stderr

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -540,7 +541,7 @@ class CurationService:
                     source_id, passage = near
                     closest[n - 1] = passage
                     of = "" if len(self.kb.texts) == 1 else f" of {source_id}"
-                    message += f" The closest passage ({passage.location}{of}) is: \u201c{passage.text}\u201d"
+                    message += f" {passage.suggestion(of)}"
                 problems.append(message)
                 continue
             source_id, location = found
@@ -718,7 +719,7 @@ class CurationService:
         try:
             parsed = load_yaml(text)
         except YamlError as exc:
-            raise ImportInvalid([f"The file is not valid YAML: {exc}"]) from None
+            raise ImportInvalid([exc.described("The file is not valid YAML")]) from None
         raw: list[Problem] = []
         entries = parse_items(parsed, "entries", Entry, "import", raw)
         problems = [_entry_message(p) for p in raw]
@@ -775,6 +776,10 @@ class CurationService:
         for entry in entries:
             self.service.upsert_entry(scope, entry)
             await asyncio.sleep(0)  # one entry at a time: other servers' answers go in between
+        # The new index entries are long-lived, like those built at start-up: out of the
+        # collector's full passes (which grow with the index), after a cheap young collection.
+        gc.collect(1)
+        gc.freeze()
         return ImportReport(added=added, updated=updated, unchanged=len(entries) - added - updated)
 
     # ---- reports ----------------------------------------------------------------------------

@@ -28,6 +28,10 @@ MAX_ENTITY_LINKS: Final = 20
 MAX_IMPORT_BYTES: Final = 256 * 1024
 #: Deepest nesting of lists and mappings a YAML file may have (knowledge files need about 5).
 MAX_YAML_DEPTH: Final = 32
+#: Problems in one validation (a knowledge load, an import) after which a non-verbatim excerpt
+#: is no longer given its closest passage: each search takes milliseconds, and a file with
+#: thousands of wrong excerpts would otherwise keep a worker busy for seconds.
+MAX_CLOSEST_PASSAGES: Final = 25
 
 # ---- bounded memory: every cache and queue of the bot has its bound here ----------------------
 

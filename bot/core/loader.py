@@ -20,7 +20,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.core.limits import MAX_ENTITY_LINKS, MAX_TAG_CHARS, MAX_TAGS, MIN_EXCERPT_WORDS
+from bot.core.limits import (
+    MAX_CLOSEST_PASSAGES,
+    MAX_ENTITY_LINKS,
+    MAX_EXCERPT_CHARS,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    MIN_EXCERPT_WORDS,
+)
 from bot.core.models import Citation, Decline, Entity, Entry, Quote, Source
 from bot.core.sources import SourceText
 from bot.core.text import normalize_query, normalize_verbatim
@@ -116,7 +123,7 @@ def _read_yaml(path: Path, root: Path, problems: list[Problem]) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(rel, None, f"cannot read: {exc}"))
     except YamlError as exc:
-        problems.append(Problem(rel, None, f"invalid YAML: {exc}"))
+        problems.append(Problem(rel, None, exc.described("invalid YAML")))
     return None
 
 
@@ -190,7 +197,11 @@ def locate_in_source(
         return None
     location = text.locate(excerpt)
     if location is None:
-        problems.append(Problem(file, item, f"{what} is not verbatim in source {source!r}: {excerpt!r}"))
+        message = f"{what} is not verbatim in source {source!r}: {excerpt!r}"
+        # Not for an excerpt refused for its length anyway, nor past the first problems.
+        if len(excerpt) <= MAX_EXCERPT_CHARS and len(problems) < MAX_CLOSEST_PASSAGES:
+            message += f". {text.closest_passage(excerpt).suggestion()}"
+        problems.append(Problem(file, item, message))
         return None
     short = excerpt_too_short(text, excerpt) if whole_words else None
     if short is not None:

@@ -18,6 +18,11 @@ class Passage:
     text: str
     score: float
 
+    def suggestion(self, of: str = "") -> str:
+        """The sentence that offers this passage to paste instead of a non-verbatim excerpt;
+        `of` names the source where several could hold it (" of article")."""
+        return f"The closest passage ({self.location}{of}) is: \u201c{self.text}\u201d"
+
 
 @dataclass
 class SourceText:

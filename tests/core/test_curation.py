@@ -6,6 +6,7 @@ Each test gets its own SQLite file under tmp_path and the real curated knowledge
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -418,6 +419,21 @@ async def test_import_updates_existing_entries(assistant: Assistant, curation: C
     assert answers(assistant, "What is our team slogan?", GUILD) == created.id
     current = await curation.store.get_entry(GUILD, created.id)
     assert current is not None and current.version == 2
+
+
+async def test_a_bulk_import_freezes_the_new_index_out_of_full_collections(
+    assistant: Assistant, curation: CurationService
+) -> None:
+    created = await curation.create(GUILD, motto_draft(), MOD)
+    exported = await curation.export_yaml(GUILD)
+    gc.unfreeze()  # whatever start-up froze is back under the collector
+    try:
+        assert gc.get_freeze_count() == 0
+        await curation.import_yaml(OTHER, exported.encode("utf-8"), MOD)
+        assert gc.get_freeze_count() > 0
+        assert assistant.service.document(OTHER, created.id) is not None
+    finally:
+        gc.unfreeze()
 
 
 def _entry_doc(entry_id: str = "club-rules", **over: Any) -> dict[str, Any]:

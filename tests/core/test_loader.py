@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.limits import MAX_TAG_CHARS, MAX_TAGS, MIN_EXCERPT_WORDS
+from bot.core.limits import MAX_CLOSEST_PASSAGES, MAX_TAG_CHARS, MAX_TAGS, MIN_EXCERPT_WORDS
 from bot.core.loader import KnowledgeError, load_knowledge
 from tests.conftest import KNOWLEDGE, KbFactory, entry
 
@@ -178,3 +178,27 @@ def test_tags_and_entity_links_are_bounded(make_kb: KbFactory) -> None:
     assert any(f"the limit is {MAX_TAGS}" in p for p in found)
     found = problems_of(make_kb(entries={"a.yaml": [entry(tags=["x" * (MAX_TAG_CHARS + 1)])]}))
     assert any(f"the limit is {MAX_TAG_CHARS}" in p for p in found)
+
+
+def test_a_non_verbatim_excerpt_is_shown_the_closest_passage_as_moderators_are(make_kb: KbFactory) -> None:
+    # The same search the curation path runs (SourceText.closest_passage), in the same words.
+    near = "Hayashi outlined the major outcomes of the talks"
+    [problem] = problems_of(
+        make_kb(entries={"a.yaml": [entry(citations=[{"source": "article", "excerpt": near}])]})
+    )
+    article = load_knowledge(KNOWLEDGE).text_of("article")
+    passage = article.closest_passage(near)
+    assert passage.location == "¶10" and article.locate(passage.text) == "¶10"
+    assert problem.endswith(f"excerpt is not verbatim in source 'article': {near!r}. {passage.suggestion()}")
+    assert "Hayashi outlined major outcomes of the meeting" in problem
+
+
+def test_the_closest_passage_search_stops_after_the_first_problems(make_kb: KbFactory) -> None:
+    wrong = [
+        entry(f"e{n}", citations=[{"source": "article", "excerpt": f"words nobody wrote number {n}"}])
+        for n in range(MAX_CLOSEST_PASSAGES + 5)
+    ]
+    problems = problems_of(make_kb(entries={"a.yaml": wrong}))
+    assert len(problems) == MAX_CLOSEST_PASSAGES + 5
+    shown = ["The closest passage" in p for p in problems]
+    assert shown == [True] * MAX_CLOSEST_PASSAGES + [False] * 5

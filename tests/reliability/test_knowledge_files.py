@@ -306,8 +306,8 @@ async def test_broken_knowledge_directory_fails_to_start_with_every_problem_name
         "entries/b.yaml: id='dup': duplicate entry id (also in knowledge/entries/a.yaml)",
         "id='not-verbatim': excerpt is not verbatim in source 'article': 'x y z'",
         "entries/b.yaml: id='wrong': questions",
-        "entries/c.yaml: invalid YAML",
-        "entries/d.yaml: invalid YAML: YAML aliases (*name) are not allowed",
+        "entries/c.yaml: invalid YAML (line 2, column 1)",
+        "entries/d.yaml: invalid YAML (line 1, column 4): YAML aliases (*name) and anchors",
     ]:
         assert expected in text, text
     code, out, err = await run_cli(
