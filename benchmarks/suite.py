@@ -1,20 +1,27 @@
-"""The benchmark suite: every measurement of issue 6, in one process run (see README of the issue).
+"""The benchmark suite: every measurement of the issues' performance targets, in one process run.
 
-Phases, each after a garbage collection:
-1. the curated base: index build, answer, the rapidfuzz floor, autocomplete, `Assistant.ask`;
+Phases:
+1. the curated base: knowledge load (libyaml and pure-Python YAML), index build, answer, the
+   peers, autocomplete, `Assistant.ask`;
 2. synthetic servers (streamed upserts), smallest first: the same rows, then updates of one entry;
    then the smallest server again while the largest exists (cost isolation between servers);
 3. resident memory per 10,000 entries, in fresh processes (streamed and loaded at once);
 4. cold start of `python -m bot ask --json`, in fresh processes;
 5. end to end over the fake Discord, with the real matcher and with a canned answer.
 
-Answer and autocomplete latency is first-sight: over `Config.first_sight` distinct questions
-(prefixes), each asked once, so no memo of an identical earlier call shortens it; wall time and
-the thread's CPU time of each call are both reported. The older warm figure (a small mix asked
-`repeat` times) stays as an informative row. The process is prepared as `python -m bot run`
-prepares the bot: the word list preloaded, then `gc.freeze()` after start-up (and here after
-each server's bulk build, which stands for entries loaded at start-up); the collector stays
-enabled while samples are taken.
+Answer latency is first-sight: over `Config.first_sight` questions, distinct after normalisation
+across the whole run and each asked once (the bot's memo of tokenised text is emptied before
+each timed pass), so no memo of an earlier identical call shortens it. Every question knows the
+entries that answer it, so each latency row of the engine and of its peers (`benchmarks.peers`:
+rapidfuzz extractOne and bm25s BM25, over the same documents, normalisation inside the timer)
+has its top-1 accuracy beside it. Wall time and the thread's CPU time of each call are both
+reported. The warm figure (a small mix asked `repeat` times) stays as an informative row.
+
+The process is prepared as `python -m bot run` prepares the bot: the word list preloaded, then
+`gc.freeze()` after start-up (and here after each server's bulk build, as after an import); the
+collector stays enabled while samples are taken and no collection is forced before a timed
+phase, so the collections a busy bot would run land in the samples too (`GcWatch` counts the
+full ones).
 """
 
 from __future__ import annotations
@@ -33,8 +40,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rapidfuzz import fuzz, process
-
 from benchmarks import coldstart, e2e, live, memory
 from benchmarks.measure import (
     GcWatch,
@@ -47,22 +52,26 @@ from benchmarks.measure import (
     time_each_async,
     time_first_sight,
 )
+from benchmarks.peers import build_peers
 from benchmarks.report import Report, Row
 from benchmarks.synthetic import (
     WARMUP,
+    Probe,
     Synthetic,
+    aimed_probes,
     aimed_questions,
     base_mix,
-    first_sight_questions,
+    first_sight_probes,
     iter_entries,
     typing_prefixes,
 )
+from bot.core import yamlsafe
 from bot.core.answers import AnswerService
 from bot.core.assistant import Assistant
 from bot.core.english import preload as preload_english
 from bot.core.loader import load_knowledge
 from bot.core.models import Entry, Scope
-from bot.core.text import normalize_query
+from bot.core.text import cased_tokens, normalize_query
 from bot.settings import PROJECT_ROOT, Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -72,7 +81,7 @@ FIRST_GUILD = 900_000_000_000_000_000
 #: questions are aimed at (the rest of a server's first-sight questions are about the base, and
 #: differ from the base's own), and the seed of everything random.
 AIMED = 120
-AIMED_FIRST_SIGHT = 400
+AIMED_FIRST_SIGHT = 1_000
 SEED = 20230111
 
 
@@ -81,8 +90,7 @@ class Config:
     sizes: tuple[int, ...] = (1_000, 10_000)
     repeat: int = 5  # passes over each warm question mix
     first_sight: int = 1_200  # distinct questions (and typed prefixes) timed once each
-    floor_questions: int = 300  # of those, how many the rapidfuzz floor is timed on
-    floor_repeat: int = 1  # passes for the rapidfuzz floor (tens of ms per question at 10,000)
+    floor_questions: int = 300  # of those, how many the extractOne floor is timed on (tens of ms each)
     updates: int = 200  # single-entry updates timed per server
     memory_entries: int = 10_000
     cold_runs: int = 5
@@ -128,9 +136,28 @@ async def run(config: Config, log: Callable[[str], None] = print) -> Report:
         workdir = Path(tmp)
         log("loading the knowledge base and starting the assistant ...")
         loads = time_each(lambda _: load_knowledge(kb_dir), [None], repeat=3, warmup=0)
+        parser = "libyaml" if yamlsafe._FastLoader is not None else "pure-Python YAML"
         report.add(
-            Row.latency("load.kb", "knowledge base: load + validate", "curated files", Summary.of(loads))
+            Row.latency(
+                "load.kb", "knowledge base: load + validate", f"curated files, {parser}", Summary.of(loads)
+            )
         )
+        if yamlsafe._FastLoader is not None:
+            # The same load with the pure-Python parser (a private switch: what libyaml saves).
+            fast, yamlsafe._FastLoader = yamlsafe._FastLoader, None
+            try:
+                slow = time_each(lambda _: load_knowledge(kb_dir), [None], repeat=3, warmup=0)
+            finally:
+                yamlsafe._FastLoader = fast
+            report.add(
+                Row.latency(
+                    "load.kb_pure",
+                    "knowledge base: load + validate",
+                    "curated files, pure-Python YAML",
+                    Summary.of(slow),
+                    note="informative: without libyaml",
+                )
+            )
         settings = Settings(database=workdir / "bench.sqlite3", cooldown_rate=1_000_000)
         assistant = await Assistant.start(settings)
         _prepare(config, assistant.service)
@@ -176,7 +203,6 @@ def _prepare(config: Config, service: AnswerService) -> None:
     for question in WARMUP:
         service.answer(question)
         service.autocomplete(question)
-    settle()
     if config.freeze:
         gc.freeze()
 
@@ -192,25 +218,30 @@ async def _micro(config: Config, report: Report, assistant: Assistant, log: Call
     report.add(Row.latency("build.base", "index build: curated base", base_label, Summary.of(builds)))
 
     questions = base_mix(SEED)
-    # The base's first-sight questions come first; servers ask others (and their own).
-    pool = first_sight_questions(kb, seed=SEED)
+    # The base's first-sight questions come first; each server gets its own share of the rest.
+    pool = first_sight_probes(kb, seed=SEED)
     if len(pool) < config.first_sight:
         raise ValueError(f"only {len(pool)} distinct first-sight questions, {config.first_sight} wanted")
     first, rest = pool[: config.first_sight], pool[config.first_sight :]
+    asked = {normalize_query(p.question) for p in first}
     log(f"curated base: {len(first)} first-sight questions, {len(questions)} x {config.repeat} warm ...")
     await _scope_rows(config, report, assistant, None, "base", base_label, questions, first)
 
     servers: list[tuple[int, int, str, list[str]]] = []  # size, guild, label, questions
+    share = len(rest) // max(1, len(config.sizes))
     for n, size in enumerate(sorted(config.sizes)):
         guild = FIRST_GUILD + n
         label = f"server {size:,} + base"
         log(f"server of {size:,} entries: building ...")
         targets, first_targets = _build_server(report, service, guild, size, label)
         if config.freeze:
-            gc.freeze()  # the server's entries stand for entries loaded at start-up
+            # As after an import: the server's entries are long-lived, like those of start-up.
+            gc.collect(1)
+            gc.freeze()
         mix = [*questions, *aimed_questions(targets, seed=SEED + size)]
-        own = list(dict.fromkeys(aimed_questions(first_targets, seed=SEED + size + 1)))
-        server_first = list(dict.fromkeys([*own, *rest]))[: max(config.first_sight, len(own))]
+        own = aimed_probes(first_targets, seed=SEED + size + 1)
+        others = rest[n * share : (n + 1) * share]
+        server_first = _unasked([*own, *others], asked, max(config.first_sight, len(own)))
         random.Random(SEED + size).shuffle(server_first)
         servers.append((size, guild, label, mix))
         log(
@@ -223,6 +254,18 @@ async def _micro(config: Config, report: Report, assistant: Assistant, log: Call
     if len(servers) > 1:
         log("cost isolation: the smallest server, with and without the largest one ...")
         _isolation(config, report, service, servers[0], servers[-1])
+
+
+def _unasked(probes: Sequence[Probe], asked: set[str], count: int) -> list[Probe]:
+    """Up to `count` of `probes`, in order, whose question (normalised) nothing asked before;
+    `asked` then holds them too."""
+    out: list[Probe] = []
+    for probe in probes:
+        key = normalize_query(probe.question)
+        if len(out) < count and key and key not in asked:
+            asked.add(key)
+            out.append(probe)
+    return out
 
 
 def _isolation(
@@ -245,7 +288,6 @@ def _isolation(
     index = engine._scopes[big_guild]
     alone: list[int] = []
     crowded: list[int] = []
-    settle()
     for round_ in range(max(2, config.repeat)):
         del engine._scopes[big_guild]
         engine._changed(big_guild)
@@ -283,15 +325,29 @@ async def _scope_rows(
     key: str,
     label: str,
     questions: Sequence[str],
-    first: Sequence[str],
+    first: Sequence[Probe],
 ) -> None:
-    """The rows of one scope: `first` are distinct questions, each timed once (the answer and
-    autocomplete targets read these); `questions` is the small warm mix asked `repeat` times."""
+    """The rows of one scope: `first` are distinct questions, each timed once, for the engine and
+    for each peer (the answer targets read these); `questions` is the small warm mix asked
+    `repeat` times."""
     service = assistant.service
-    settle()
-    seen = time_first_sight(lambda q: service.answer(q, scope), first)
-    _first_sight_rows(report, f"answer.{key}", "answer: AnswerService.answer", label, seen)
-    settle()
+
+    def answer(question: str) -> str | None:
+        result = service.answer(question, scope)
+        return result.entry_id if result.answered else None
+
+    seen, picked = _first_sight_picks(answer, first)
+    out_of_scope = [p is None for p, probe in zip(picked, first, strict=True) if not probe.expected]
+    abstained = f"; abstained on {sum(out_of_scope)}/{len(out_of_scope)} out of scope" if out_of_scope else ""
+    _first_sight_rows(
+        report,
+        f"answer.{key}",
+        "answer: AnswerService.answer",
+        label,
+        seen,
+        top1(first, picked),
+        note=f"distinct, each once{abstained}",
+    )
     warm = Summary.of(time_each(lambda q: service.answer(q, scope), questions, repeat=config.repeat))
     report.add(
         Row.latency(
@@ -303,56 +359,41 @@ async def _scope_rows(
         )
     )
 
-    # The floor: one rapidfuzz pass over every phrasing the scope can see, all pre-processed,
-    # for the first `floor_questions` first-sight questions, against our time for the same ones.
-    sample = first[: config.floor_questions]
-    ours_sample = Summary.of(seen.wall_ns[: len(sample)])
-    phrasings = [normalize_query(q) for doc in service.engine.documents(scope) for q in doc.questions]
-    processed = [normalize_query(q) for q in sample]
-    settle()
-    floor = Summary.of(
-        time_each(
-            lambda q: process.extractOne(q, phrasings, scorer=fuzz.token_set_ratio, processor=None),
-            processed,
-            repeat=config.floor_repeat,
+    for peer in build_peers(service.engine.documents(scope)):
+        # The extractOne scan takes tens of ms a question at 10,000 entries: a prefix of the same
+        # questions. The engine's figures on exactly those questions are the comparison.
+        sample = first[: config.floor_questions] if peer.key == "floor" else first
+        for question in WARMUP:
+            peer.best(question)
+        timed, chosen = _first_sight_picks(peer.best, sample)
+        _first_sight_rows(
+            report, f"{peer.key}.{key}", peer.label, label, timed, top1(sample, chosen), note=peer.describe()
         )
-    )
-    report.add(
-        Row.latency(
-            f"floor.{key}",
-            "floor: extractOne(token_set_ratio)",
-            label,
-            floor,
-            note=f"{len(phrasings):,} phrasings",
-        )
-    )
-    report.add(
-        Row.single(
-            f"speedup_median.{key}",
-            "speed-up vs floor (median)",
-            label,
-            floor.median / ours_sample.median,
-            "x",
-            note="same questions, first sight",
-        )
-    )
-    report.add(
-        Row.single(
-            f"speedup_p99.{key}",
-            "speed-up vs floor (p99)",
-            label,
-            floor.p99 / ours_sample.p99,
-            "x",
-            note="same questions, first sight",
-        )
-    )
+        ours = Timings(seen.wall_ns[: len(sample)], seen.cpu_ns[: len(sample)])
+        ours_top1 = top1(sample, picked[: len(sample)])
+        for stat in ("median", "p99"):
+            wall = getattr(Summary.of(timed.wall_ns), stat) / getattr(Summary.of(ours.wall_ns), stat)
+            cpu = getattr(Summary.of(timed.cpu_ns), stat) / getattr(Summary.of(ours.cpu_ns), stat)
+            report.add(
+                Row.single(
+                    f"speedup_{stat}_{peer.key}.{key}",
+                    f"speed-up vs {peer.key} ({stat}, wall)",
+                    label,
+                    wall,
+                    "x",
+                    note=(
+                        f"same {len(sample)} questions, first sight; thread CPU {cpu:.1f}x; "
+                        f"top-1 {ours_top1:.3f} vs {top1(sample, chosen):.3f}"
+                    ),
+                )
+            )
 
-    prefixes = list(dict.fromkeys(typing_prefixes(list(first), seed=SEED + len(first), count=len(first))))
-    settle()
+    prefixes = list(
+        dict.fromkeys(typing_prefixes([p.question for p in first], seed=SEED + len(first), count=len(first)))
+    )
     typed = time_first_sight(lambda t: service.autocomplete(t, scope), prefixes)
     _first_sight_rows(report, f"autocomplete.{key}", "autocomplete: AnswerService.autocomplete", label, typed)
 
-    settle()
     asked = await time_each_async(
         lambda q: assistant.ask(q, scope, channel_id=1, user_id=1), questions, repeat=1
     )
@@ -363,14 +404,43 @@ async def _scope_rows(
     )
 
 
-def _first_sight_rows(report: Report, key: str, metric: str, label: str, timings: Timings) -> Summary:
+def _first_sight_picks(
+    pick: Callable[[str], str | None], probes: Sequence[Probe]
+) -> tuple[Timings, list[str | None]]:
+    """Each probe's question answered once by `pick` (timed), and what it picked."""
+    picked: list[str | None] = []
+
+    def one(question: str) -> None:
+        picked.append(pick(question))
+
+    cased_tokens.cache_clear()  # the bot's memo of tokenised text: none of these may be in it
+    return time_first_sight(one, [p.question for p in probes]), picked
+
+
+def top1(probes: Sequence[Probe], picked: Sequence[str | None]) -> float:
+    """Share of the probes that have an answer whose pick is one of their expected keys."""
+    scored = [pick in probe.expected for probe, pick in zip(probes, picked, strict=True) if probe.expected]
+    return sum(scored) / len(scored) if scored else float("nan")
+
+
+def _first_sight_rows(
+    report: Report,
+    key: str,
+    metric: str,
+    label: str,
+    timings: Timings,
+    accuracy: float | None = None,
+    note: str = "distinct, each once",
+) -> Summary:
     """Two rows of one first-sight run: wall time (`key`, what the targets read) and the
     thread's CPU time (`key` with `_cpu` after its first part, e.g. answer_cpu.base)."""
     wall = Summary.of(timings.wall_ns)
     cpu = Summary.of(timings.cpu_ns)
     head, _, tail = key.partition(".")
-    report.add(Row.latency(key, f"{metric} (first sight, wall)", label, wall, note="distinct, each once"))
-    report.add(Row.latency(f"{head}_cpu.{tail}", f"{metric} (first sight, thread CPU)", label, cpu))
+    report.add(Row.latency(key, f"{metric} (first sight, wall)", label, wall, note=note, top1=accuracy))
+    report.add(
+        Row.latency(f"{head}_cpu.{tail}", f"{metric} (first sight, thread CPU)", label, cpu, top1=accuracy)
+    )
     return wall
 
 
@@ -384,7 +454,6 @@ def _build_server(
     aimed_first = set(random.Random(SEED + size + 1).sample(range(size), min(AIMED_FIRST_SIGHT, size)))
     targets: list[Synthetic] = []
     first_targets: list[Synthetic] = []
-    settle()
     start = time.perf_counter_ns()
     for n, item in enumerate(iter_entries(size, seed=SEED + size, kb=service.kb, prefix=f"s{size}")):
         service.upsert_entry(guild, item.entry)
@@ -418,7 +487,6 @@ def _updates(
         return next(fresh).entry.model_copy(update={"id": victim})
 
     edits = [replacement() for _ in range(config.updates)]
-    settle()
     alone = time_each(lambda entry: service.upsert_entry(guild, entry), edits, repeat=1, warmup=0)
     report.add(
         Row.latency(f"update.server{size}", "incremental update: upsert one entry", label, Summary.of(alone))
@@ -430,7 +498,6 @@ def _updates(
         service.upsert_entry(guild, pair[0])
         service.answer(pair[1], guild)
 
-    settle()
     both = time_each(update_then_answer, asked, repeat=1, warmup=0)
     report.add(
         Row.latency(
@@ -550,11 +617,19 @@ def _meta(config: Config) -> dict[str, object]:
             "time.monotonic end to end (the fake stamps requests with it)"
         ),
         "gc": (
-            "enabled while timing; gc.freeze() after start-up and after each server's bulk build"
+            "enabled while timing, no collection forced before a timed phase; gc.freeze() after "
+            "start-up and after each server's bulk build"
             if config.freeze
             else "enabled while timing; never frozen (--no-freeze)"
         ),
-        "first_sight": "answer and autocomplete rows: distinct inputs, each timed once, no warm-up pass",
+        "first_sight": (
+            "answer, peer and autocomplete rows: inputs distinct across the run, each timed once, "
+            "no warm-up pass, the tokenised-text memo emptied before each pass"
+        ),
+        "peers": (
+            "rapidfuzz extractOne(token_set_ratio) over every phrasing, and bm25s BM25 over one "
+            "bag of stemmed words per document; question normalisation inside every timer"
+        ),
         "rss": "VmRSS from /proc/self/status, fresh process per measurement, after gc.collect()",
     }
 

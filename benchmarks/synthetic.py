@@ -5,6 +5,11 @@ built from word lists (a seeded RNG, so every run measures the same data). Their
 their own vocabulary with the article's ("meeting", "Japan", "ministers"), so common terms have
 long posting lists in the base and the server at once, which is the expensive case for the
 candidate stage. Every entry cites a real verbatim excerpt of the article.
+
+Entries are distinct, as a real server's are: each has its own code name and its own
+(qualifier, programme, domain) triple, and every phrasing template names one or the other, so
+no two entries share a phrasing and a question aimed at one entry names it alone. That is what
+lets the benchmark score top-1 accuracy beside latency: every question knows its answer.
 """
 
 from __future__ import annotations
@@ -83,13 +88,14 @@ EXCERPTS = (
     "we shared our concern over the enhanced military cooperation between China and Russia",
 )
 
+#: Each names the entry's code name {c} or its whole (q, p, d) triple, which no other entry has.
 TEMPLATES = (
     "What is the {q} {p} on {d}?",
     "Who leads the {q} {d} {p}?",
     "When does the {c} {p} start?",
-    "{d} {p} details",
+    "{q} {d} {p} details",
     "How much money went to the {q} {p} for {d}?",
-    "What did {b} agree about the {d} {p}?",
+    "What did {b} agree about the {c} {p}?",
     "Where is the {c} {p} based?",
     "Tell me about {c}",
     "Why was the {q} {p} on {d} set up?",
@@ -97,11 +103,11 @@ TEMPLATES = (
     "How many people work on the {q} {d} {p}?",
     "What is the deadline for the {c} {p}?",
 )
-#: Questions that target a synthetic entry without repeating one of its phrasings.
+#: Questions that target one synthetic entry without repeating one of its phrasings.
 TARGET_TEMPLATES = (
     "who is in charge of the {q} {p} for {d}",
     "what is {c} about",
-    "tell me about the {d} {p}",
+    "tell me about the {q} {d} {p}",
     "when will the {c} {p} begin",
     "{q} {p} {d} funding",
 )
@@ -127,15 +133,55 @@ class Synthetic:
     fields: dict[str, str]
 
 
-def _code_name(rng: random.Random) -> str:
-    return "".join(rng.choice(SYLLABLES) for _ in range(3)).capitalize()
+@dataclass(frozen=True)
+class Probe:
+    """A question and the keys of the documents that answer it; empty when none should (the
+    question is out of scope). Top-1 accuracy counts a probe with an answer as right when the
+    first result is one of `expected`."""
+
+    question: str
+    expected: frozenset[str] = frozenset()
+
+
+#: Distinct (qualifier, programme, domain) triples, hence the most entries `iter_entries` makes.
+MAX_ENTRIES = len(QUALIFIERS) * len(PROGRAMMES) * len(DOMAINS)
+
+
+def _code_names(rng: random.Random) -> Iterator[str]:
+    """Invented code names, never one twice: three syllables (27,000 of them), then four."""
+    seen: set[str] = set()
+    for length in (3, 4, 5):
+        space = len(SYLLABLES) ** length
+        misses = 0
+        # Past half of a length's names, most draws would be repeats: go one syllable longer.
+        while misses < 50 and len(seen) < space // 2:
+            name = "".join(rng.choice(SYLLABLES) for _ in range(length)).capitalize()
+            if name in seen:
+                misses += 1
+                continue
+            misses = 0
+            seen.add(name)
+            yield name
+    raise ValueError("ran out of distinct code names")
+
+
+def _triples(count: int, rng: random.Random) -> Iterator[tuple[str, str, str]]:
+    """`count` distinct (qualifier, programme, domain) triples in random order."""
+    if count > MAX_ENTRIES:
+        raise ValueError(f"at most {MAX_ENTRIES:,} distinct synthetic entries, {count:,} asked")
+    per_q = len(PROGRAMMES) * len(DOMAINS)
+    for n in rng.sample(range(MAX_ENTRIES), count):
+        q, rest = divmod(n, per_q)
+        p, d = divmod(rest, len(DOMAINS))
+        yield QUALIFIERS[q], PROGRAMMES[p], DOMAINS[d]
 
 
 def iter_entries(count: int, *, seed: int, kb: KnowledgeBase, prefix: str = "syn") -> Iterator[Synthetic]:
     """`count` distinct entries, one at a time, the same for the same seed; 5 phrasings each.
 
-    A generator, so a benchmark can index them as a server's moderators would add them, without
-    holding all the validated models at once.
+    Distinct: no two share a code name, a (q, p, d) triple or a phrasing. A generator, so a
+    benchmark can index them as a server's moderators would add them, without holding all the
+    validated models at once.
     """
     rng = random.Random(seed)
     source = next(iter(kb.sources))
@@ -144,14 +190,9 @@ def iter_entries(count: int, *, seed: int, kb: KnowledgeBase, prefix: str = "syn
     missing = [e for e, loc in locations.items() if loc is None]
     if missing:
         raise ValueError(f"benchmark excerpts not verbatim in the source: {missing}")
-    for n in range(count):
-        fields = {
-            "q": rng.choice(QUALIFIERS),
-            "p": rng.choice(PROGRAMMES),
-            "d": rng.choice(DOMAINS),
-            "c": _code_name(rng),
-            "b": rng.choice(BASE_TOPICS),
-        }
+    names = _code_names(random.Random(seed + 1))
+    for n, (qualifier, programme, domain) in enumerate(_triples(count, random.Random(seed + 2))):
+        fields = {"q": qualifier, "p": programme, "d": domain, "c": next(names), "b": rng.choice(BASE_TOPICS)}
         phrasings = [t.format(**fields) for t in rng.sample(TEMPLATES, 5)]
         excerpt = rng.choice(EXCERPTS)
         answer = (
@@ -173,10 +214,20 @@ def make_entries(count: int, *, seed: int, kb: KnowledgeBase, prefix: str = "syn
     return list(iter_entries(count, seed=seed, kb=kb, prefix=prefix))
 
 
+def paraphrase_probes() -> list[Probe]:
+    """The paraphrase test set, in file order: column 2 is the question, column 1 the entry or
+    quote ids that answer it ("a|b" for either) or ABSTAIN."""
+    out: list[Probe] = []
+    for line in PARAPHRASES.read_text(encoding="utf-8").splitlines():
+        if "\t" in line:
+            ids, question = line.split("\t", 1)
+            out.append(Probe(question, frozenset() if ids == "ABSTAIN" else frozenset(ids.split("|"))))
+    return out
+
+
 def paraphrase_questions() -> list[str]:
     """The paraphrase test set's questions (column 2), in file order."""
-    lines = PARAPHRASES.read_text(encoding="utf-8").splitlines()
-    return [line.split("\t", 1)[1] for line in lines if "\t" in line]
+    return [probe.question for probe in paraphrase_probes()]
 
 
 def with_typo(text: str, rng: random.Random) -> str:
@@ -204,14 +255,21 @@ def base_mix(seed: int = 7) -> list[str]:
     return [*questions, *typos, *OUT_OF_SCOPE]
 
 
-def aimed_questions(targets: Sequence[Synthetic], *, seed: int) -> list[str]:
-    """One question per target entry, worded unlike its phrasings, some with a typo."""
+def aimed_probes(targets: Sequence[Synthetic], *, seed: int) -> list[Probe]:
+    """One question per target entry, worded unlike its phrasings, some with a typo; each
+    expects its target."""
     rng = random.Random(seed)
-    out: list[str] = []
+    out: list[Probe] = []
     for item in targets:
         question = rng.choice(TARGET_TEMPLATES).format(**item.fields)
-        out.append(with_typo(question, rng) if rng.random() < 0.3 else question)
+        question = with_typo(question, rng) if rng.random() < 0.3 else question
+        out.append(Probe(question, frozenset({item.entry.id})))
     return out
+
+
+def aimed_questions(targets: Sequence[Synthetic], *, seed: int) -> list[str]:
+    """`aimed_probes`' questions."""
+    return [probe.question for probe in aimed_probes(targets, seed=seed)]
 
 
 def server_mix(entries: Sequence[Synthetic], *, seed: int, count: int = 120) -> list[str]:
@@ -231,9 +289,9 @@ OPENERS = (
 WARMUP = ("hello there", "Who attended the 2+2?", "What is the best pizza topping?")
 
 
-def first_sight_questions(kb: KnowledgeBase, *, seed: int, count: int | None = None) -> list[str]:
-    """`count` questions (all there are when None), distinct even after normalisation, so each is
-    asked for the first time.
+def first_sight_probes(kb: KnowledgeBase, *, seed: int, count: int | None = None) -> list[Probe]:
+    """`count` questions about the curated base (all there are when None), distinct even after
+    normalisation, so each is asked for the first time; each knows the entries that answer it.
 
     Drawn from the paraphrase test set, the knowledge base's own phrasings and the out-of-scope
     questions, each as written, reworded (lower case, an opener, no question mark) and misspelt
@@ -241,20 +299,20 @@ def first_sight_questions(kb: KnowledgeBase, *, seed: int, count: int | None = N
     """
     rng = random.Random(seed)
     pool = [
-        *paraphrase_questions(),
-        *(q for entry in kb.entries for q in entry.questions),
-        *OUT_OF_SCOPE,
+        *paraphrase_probes(),
+        *(Probe(q, frozenset({entry.id})) for entry in kb.entries for q in entry.questions),
+        *(Probe(q) for q in OUT_OF_SCOPE),
     ]
     candidates = [*pool]
-    candidates += [rng.choice(OPENERS) + q.lower().rstrip("?") for q in pool]
-    candidates += [with_typo(q, rng) for q in pool]
+    candidates += [Probe(rng.choice(OPENERS) + p.question.lower().rstrip("?"), p.expected) for p in pool]
+    candidates += [Probe(with_typo(p.question, rng), p.expected) for p in pool]
     seen = {normalize_query(q) for q in WARMUP}
-    out: list[str] = []
-    for question in candidates:
-        key = normalize_query(question)
+    out: list[Probe] = []
+    for probe in candidates:
+        key = normalize_query(probe.question)
         if key and key not in seen:
             seen.add(key)
-            out.append(question)
+            out.append(probe)
     if count is not None and len(out) < count:
         raise ValueError(f"only {len(out)} distinct first-sight questions, {count} wanted")
     rng.shuffle(out)

@@ -16,17 +16,23 @@ from hypothesis import strategies as st
 
 from benchmarks import coldstart
 from benchmarks.measure import Summary, percentile, time_first_sight
+from benchmarks.peers import Bm25Peer, ExtractOnePeer, build_peers
 from benchmarks.report import Report, Row, targets
+from benchmarks.suite import top1
 from benchmarks.synthetic import (
     EXCERPTS,
+    MAX_ENTRIES,
     WARMUP,
+    Probe,
+    aimed_probes,
     base_mix,
-    first_sight_questions,
+    first_sight_probes,
     iter_entries,
     server_mix,
     typing_prefixes,
     with_typo,
 )
+from bot.core.answers import AnswerService
 from bot.core.loader import KnowledgeBase
 from bot.core.text import normalize_query
 from bot.settings import PROJECT_ROOT
@@ -48,13 +54,16 @@ def test_quick_run_prints_a_table_and_writes_well_formed_json(tmp_path: Path) ->
     rows = {row["key"]: row for row in result["rows"]}
     largest = max(result["meta"]["config"]["sizes"])
     for key in [
+        "load.kb",
         "answer.base",
         "floor.base",
+        "bm25.base",
         "autocomplete.base",
         "ask.base",
         "build.base",
         f"answer.server{largest}",
         f"floor.server{largest}",
+        f"bm25.server{largest}",
         f"autocomplete.server{largest}",
         f"update.server{largest}",
         "e2e.sequential",
@@ -63,16 +72,30 @@ def test_quick_run_prints_a_table_and_writes_well_formed_json(tmp_path: Path) ->
     ]:
         row = rows[key]
         assert row["n"] >= 1 and 0 < row["median"] <= row["p99"], key
-    for key in [f"speedup_median.server{largest}", "rss.streamed", "rss.at_once", "e2e.throughput"]:
+    for key in [
+        f"speedup_median_floor.server{largest}",
+        f"speedup_median_bm25.server{largest}",
+        "rss.streamed",
+        "rss.at_once",
+        "e2e.throughput",
+    ]:
         assert rows[key]["value"] > 0, key
-    # First sight: distinct questions timed once each, wall time and the thread's CPU time.
+    # First sight: distinct questions timed once each, wall time and the thread's CPU time, for
+    # the engine and both peers, each with its top-1 accuracy on the same questions.
     first_sight = result["meta"]["config"]["first_sight"]
     for scope in ["base", f"server{largest}"]:
         assert rows[f"answer.{scope}"]["n"] >= first_sight
-        assert rows[f"answer_cpu.{scope}"]["n"] == rows[f"answer.{scope}"]["n"]
-        assert rows[f"answer_cpu.{scope}"]["median"] > 0
+        for who in ["answer", "floor", "bm25"]:
+            assert rows[f"{who}_cpu.{scope}"]["n"] == rows[f"{who}.{scope}"]["n"]
+            assert rows[f"{who}_cpu.{scope}"]["median"] > 0
+            assert 0.0 < rows[f"{who}.{scope}"]["top1"] <= 1.0, (who, scope)
+        assert rows[f"bm25.{scope}"]["n"] == rows[f"answer.{scope}"]["n"]
         assert rows[f"answer_warm.{scope}"]["n"] >= 1
+    # At a server, the engine answers the questions aimed at its entries; a run that scored
+    # nothing would show a broken ground truth, not a slow engine.
+    assert rows[f"answer.server{largest}"]["top1"] > 0.5
     assert "enabled while timing" in result["meta"]["gc"]
+    assert "top-1" in proc.stdout
     assert len(result["targets"]) == len(targets(largest))
     assert all(t["met"] in (True, False) for t in result["targets"]), "every target should be measured"
     assert "discord imported: none" in rows["cold.ask"]["note"]
@@ -161,14 +184,26 @@ def test_first_sight_timing_runs_each_item_once_with_wall_and_cpu_time() -> None
 
 # ---- synthetic data ------------------------------------------------------------------------------
 def test_first_sight_questions_are_many_distinct_and_never_the_warm_up(kb: KnowledgeBase) -> None:
-    questions = first_sight_questions(kb, seed=3, count=1_000)
-    keys = [normalize_query(q) for q in questions]
+    probes = first_sight_probes(kb, seed=3, count=1_000)
+    keys = [normalize_query(p.question) for p in probes]
     assert len(set(keys)) == len(keys) == 1_000 and all(keys)
     assert not {normalize_query(q) for q in WARMUP} & set(keys)
-    assert questions == first_sight_questions(kb, seed=3, count=1_000)
-    assert len(first_sight_questions(kb, seed=3)) >= 1_000
+    assert probes == first_sight_probes(kb, seed=3, count=1_000)
+    assert len(first_sight_probes(kb, seed=3)) >= 1_000
     with pytest.raises(ValueError):
-        first_sight_questions(kb, seed=3, count=10**6)
+        first_sight_probes(kb, seed=3, count=10**6)
+
+
+def test_first_sight_questions_know_their_answers(kb: KnowledgeBase, service: AnswerService) -> None:
+    keys = {doc.key for doc in service.engine.documents(None)}
+    probes = first_sight_probes(kb, seed=3)
+    expected = [p for p in probes if p.expected]
+    assert len(expected) >= 0.9 * len(probes)
+    assert all(p.expected <= keys for p in expected), "every expected id is a document of the base"
+    # A phrasing of an entry, asked as written, expects that entry.
+    entry = kb.entries[0]
+    assert any(p.expected == {entry.id} for p in probes)
+    assert any(not p.expected for p in probes), "out-of-scope questions expect no answer"
 
 
 def test_synthetic_entries_are_reproducible_distinct_and_cite_the_article(kb: KnowledgeBase) -> None:
@@ -184,6 +219,55 @@ def test_synthetic_entries_are_reproducible_distinct_and_cite_the_article(kb: Kn
         assert citation.location == article.locate(citation.excerpt) is not None
     other = list(iter_entries(300, seed=6, kb=kb))
     assert [s.entry for s in other] != [s.entry for s in first]
+
+
+def test_ten_thousand_synthetic_entries_share_no_phrasing_and_no_code_name(kb: KnowledgeBase) -> None:
+    items = list(iter_entries(10_000, seed=10_000, kb=kb))
+    names = [item.fields["c"] for item in items]
+    assert len(set(names)) == len(names) == 10_000
+    triples = {(item.fields["q"], item.fields["p"], item.fields["d"]) for item in items}
+    assert len(triples) == 10_000
+    phrasings = [normalize_query(q) for item in items for q in item.entry.questions]
+    assert len(set(phrasings)) == len(phrasings) == 50_000
+    base = {normalize_query(q) for entry in kb.entries for q in entry.questions}
+    assert not base & set(phrasings)
+    # Every phrasing names its entry's code name or its whole triple, which no other entry has.
+    for item in items[:500]:
+        f = item.fields
+        for question in item.entry.questions:
+            assert f["c"] in question or all(f[k] in question for k in "qpd"), question
+    with pytest.raises(ValueError):
+        next(iter_entries(MAX_ENTRIES + 1, seed=1, kb=kb))
+
+
+def test_aimed_questions_expect_their_entry_and_name_it_alone(kb: KnowledgeBase) -> None:
+    items = list(iter_entries(2_000, seed=4, kb=kb))
+    probes = aimed_probes(items, seed=9)
+    assert [p.expected for p in probes] == [frozenset({item.entry.id}) for item in items]
+    # No aimed question is also exactly one of the entry's phrasings: it is a paraphrase.
+    for item, probe in zip(items, probes, strict=True):
+        assert normalize_query(probe.question) not in {normalize_query(q) for q in item.entry.questions}
+
+
+# ---- the peers -------------------------------------------------------------------------------------
+def test_both_peers_find_an_entry_from_its_own_phrasing_normalising_inside(service: AnswerService) -> None:
+    docs = service.engine.documents(None)
+    peers = build_peers(docs)
+    assert [type(p) for p in peers] == [ExtractOnePeer, Bm25Peer]
+    entry = next(d for d in docs if d.kind == "entry" and len(d.questions[0].split()) >= 4)
+    # Upper case and typographic punctuation: each peer normalises the raw question itself.
+    shouted = entry.questions[0].upper().replace("'", "’") + "!!"
+    for peer in peers:
+        assert peer.best(shouted) == entry.key, peer.label
+        assert peer.describe()
+    assert Bm25Peer(docs).best("the of and") is None, "no term left: BM25 picks nothing"
+
+
+def test_top1_counts_only_questions_that_have_an_answer() -> None:
+    probes = [Probe("a", frozenset({"x"})), Probe("b", frozenset({"y", "z"})), Probe("c")]
+    assert top1(probes, ["x", "z", "anything"]) == 1.0
+    assert top1(probes, ["x", None, None]) == 0.5
+    assert top1(probes, [None, "x", "x"]) == 0.0
 
 
 def test_question_mixes_are_reproducible(kb: KnowledgeBase) -> None:
