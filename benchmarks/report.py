@@ -79,13 +79,20 @@ def _value(key: str) -> Callable[[dict[str, Row]], float | None]:
 
 
 def targets(largest: int) -> list[Target]:
-    """The issue's targets; "10,000 entries" rows are read at the largest server size run."""
+    """The issue's targets; "10,000 entries" rows are read at the largest server size run.
+
+    Latency targets are checked on wall time and, so that other work on a shared machine does
+    not decide the verdict, on the calling thread's CPU time too."""
     big = f"server{largest}"
     return [
         Target("real KB: answer p50", 0.5, "ms", _p50("answer.base")),
+        Target("real KB: answer p50 (thread CPU)", 0.5, "ms", _p50("answer_cpu.base")),
         Target("real KB: answer p99", 2.0, "ms", _p99("answer.base")),
+        Target("real KB: answer p99 (thread CPU)", 2.0, "ms", _p99("answer_cpu.base")),
         Target("real KB: autocomplete p99", 2.0, "ms", _p99("autocomplete.base")),
+        Target("real KB: autocomplete p99 (thread CPU)", 2.0, "ms", _p99("autocomplete_cpu.base")),
         Target(f"{largest:,} entries: answer p99", 10.0, "ms", _p99(f"answer.{big}")),
+        Target(f"{largest:,} entries: answer p99 (thread CPU)", 10.0, "ms", _p99(f"answer_cpu.{big}")),
         Target(
             f"{largest:,} entries: speed-up vs floor (median)",
             4.0,
@@ -101,6 +108,9 @@ def targets(largest: int) -> list[Target]:
             at_least=True,
         ),
         Target(f"{largest:,} entries: autocomplete p99", 5.0, "ms", _p99(f"autocomplete.{big}")),
+        Target(
+            f"{largest:,} entries: autocomplete p99 (thread CPU)", 5.0, "ms", _p99(f"autocomplete_cpu.{big}")
+        ),
         Target(f"{largest:,} entries: update one entry p99", 5.0, "ms", _p99(f"update.{big}")),
         Target("RSS per 10,000 entries (streamed)", 60.0, "MiB", _value("rss.streamed")),
         Target("RSS per 10,000 entries (loaded at once)", 60.0, "MiB", _value("rss.at_once")),
