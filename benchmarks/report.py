@@ -115,6 +115,7 @@ def targets(largest: int) -> list[Target]:
         Target("RSS per 10,000 entries (streamed)", 60.0, "MiB", _value("rss.streamed")),
         Target("RSS per 10,000 entries (loaded at once)", 60.0, "MiB", _value("rss.at_once")),
         Target("cold start: python -m bot ask (median)", 1000.0, "ms", _p50("cold.ask")),
+        Target("cold start: python -m bot ask (median, process CPU)", 1000.0, "ms", _p50("cold.ask_cpu")),
         Target("end to end: p50", 5.0, "ms", _p50("e2e.sequential")),
         Target("end to end: p99", 20.0, "ms", _p99("e2e.sequential")),
         Target(

@@ -543,6 +543,15 @@ def _cold(config: Config, report: Report, database: Path) -> None:
             note=f"discord imported: {discord}",
         )
     )
+    report.add(
+        Row.latency(
+            "cold.ask_cpu",
+            "cold start: python -m bot ask --json (process CPU)",
+            "fresh process",
+            Summary.of([int(ms * 1e6) for ms in result.cpu_ms]),
+            note="user + system time of the process",
+        )
+    )
     report.meta["cold_start_slowest_imports_us"] = result.slowest_imports
     report.meta["cold_start_discord_modules"] = result.discord_modules
 

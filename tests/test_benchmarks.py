@@ -69,6 +69,7 @@ def test_quick_run_prints_a_table_and_writes_well_formed_json(tmp_path: Path) ->
         "e2e.sequential",
         "e2e_stub.sequential",
         "cold.ask",
+        "cold.ask_cpu",
     ]:
         row = rows[key]
         assert row["n"] >= 1 and 0 < row["median"] <= row["p99"], key
