@@ -7,7 +7,8 @@ Phases:
    then the smallest server again while the largest exists (cost isolation between servers);
 3. resident memory per 10,000 entries, in fresh processes (streamed and loaded at once);
 4. cold start of `python -m bot ask --json`, in fresh processes;
-5. end to end over the fake Discord, with the real matcher and with a canned answer.
+5. end to end over the fake Discord, with the real matcher and with a canned answer;
+6. live changes on both stores (`benchmarks.live`).
 
 Answer latency is first-sight: over `Config.first_sight` questions, distinct after normalisation
 across the whole run and each asked once (the bot's memo of tokenised text is emptied before
