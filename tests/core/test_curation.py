@@ -425,7 +425,7 @@ async def test_a_bulk_import_freezes_the_new_index_out_of_full_collections(
     assistant: Assistant, curation: CurationService
 ) -> None:
     created = await curation.create(GUILD, motto_draft(), MOD)
-    exported = await curation.export_yaml(GUILD)
+    exported = (await curation.export(GUILD)).text
     gc.unfreeze()  # whatever start-up froze is back under the collector
     try:
         assert gc.get_freeze_count() == 0
