@@ -219,3 +219,9 @@ def test_a_question_of_its_own_after_a_passed_on_one_leans_on_it() -> None:
     [part] = find_questions("Someone asked what Blinken said about Asia. What did he say?")
     assert part.question == "What did he say?" and part.leans
     assert passed_on("He said it was fine.") is None
+
+
+def test_which_ones_points_back_to_the_head_of_its_sentence() -> None:
+    [part] = find_questions("Blinken listed some principles that nations should respect \u2014 which ones?")
+    assert part.question == "which ones?" and part.leans
+    assert part.context == "Blinken listed some principles that nations should respect"
