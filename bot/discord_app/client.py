@@ -20,6 +20,7 @@ from bot.core.limits import (
     QA_COMMANDS_PER_SERVER,
 )
 from bot.core.models import Source
+from bot.core.wording import plural
 from bot.discord_app import render, stale
 from bot.discord_app.errors import MeetingTree
 from bot.discord_app.guards import FairShare, QuestionLimiter, RecentAnswers
@@ -129,16 +130,16 @@ class MeetingBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         log.info(
-            "connected as %s (id %s) to %d server(s) on shards %s",
+            "connected as %s (id %s) to %s on shards %s",
             self.user,
             self.user and self.user.id,
-            len(self.guilds),
+            plural(len(self.guilds), "server"),
             ShardPlan(self.shard_count, tuple(self.shards)).label,
         )
 
     async def on_shard_ready(self, shard_id: int) -> None:
         servers = sum(1 for guild in self.guilds if guild.shard_id == shard_id)
-        log.info("shard %d ready with %d server(s)", shard_id, servers)
+        log.info("shard %d ready with %s", shard_id, plural(servers, "server"))
 
     async def on_shard_disconnect(self, shard_id: int) -> None:
         log.info("shard %d disconnected", shard_id)

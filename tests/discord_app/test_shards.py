@@ -64,8 +64,8 @@ async def test_two_processes_split_the_servers_and_only_shard_zero_syncs(
         await fake.dispatch("MESSAGE_CREATE", payloads.dm_message("who attended the meeting?"))
         reply = await fake.wait_for_request("POST", paths.CHANNEL_MESSAGES)
         assert "Blinken" in str(reply.json)
-    assert "shard 0 ready with 1 server(s)" in caplog.text
-    assert "shard 1 ready with 1 server(s)" in caplog.text
+    assert "shard 0 ready with 1 server" in caplog.text
+    assert "shard 1 ready with 1 server" in caplog.text
     assert "commands are synced by the process that runs shard 0" in caplog.text
 
 
