@@ -105,6 +105,7 @@ _SPECIFIC = re.compile(
     r"\b(?:exact|specific|specifically|precise|particular|which \w+ in|what day in"
     r"|(?:exactly|precisely) (?:how|when|where|which|who|what (?:date|day|time|number|amount))"
     r"|(?:date|day|time|number|amount)s? (?:exactly|precisely)"
+    r"|(?:when|who|how many|how much) (?:exactly|precisely)"
     r"|(?:which|what) (?:\w+ ){0,2}"
     r"(?:city|town|building|base|room|hotel|street|address|airport|ministry|hall))\b"
 )

@@ -119,3 +119,7 @@ def test_which_other_and_the_other_things_ask_beyond_what_is_named() -> None:
     assert focus_of("What were the other priority issues besides Ukraine?").others
     assert focus_of("Which other countries' leaders will attend?").others
     assert focus_of("On which weekday did they meet?").facet == "date"
+
+
+def test_when_exactly_asks_for_the_exact_date() -> None:
+    assert focus_of("When exactly will the program be signed?").specific
