@@ -29,6 +29,8 @@ IDENTIFY_INTERVAL = 5.0
 #: so it never collides with the store's own advisory locks.
 PG_LOCK_CLASS = 0x1D3_0001
 _POLL_SECONDS = 0.05
+#: A database that does not answer must not hold the IDENTIFY back for asyncpg's default minute.
+PG_CONNECT_TIMEOUT = 10.0
 
 
 class HeldLock(Protocol):
@@ -90,7 +92,7 @@ class PgBucketLocks:
     async def acquire(self, bucket: int) -> HeldLock:
         import asyncpg
 
-        connection = await asyncpg.connect(self._dsn)
+        connection = await asyncpg.connect(self._dsn, timeout=PG_CONNECT_TIMEOUT)
         try:
             await connection.execute("SELECT pg_advisory_lock($1, $2)", PG_LOCK_CLASS, bucket)
         except BaseException:
