@@ -209,11 +209,6 @@ def iter_entries(count: int, *, seed: int, kb: KnowledgeBase, prefix: str = "syn
         yield Synthetic(entry, fields)
 
 
-def make_entries(count: int, *, seed: int, kb: KnowledgeBase, prefix: str = "syn") -> list[Synthetic]:
-    """`iter_entries` as a list."""
-    return list(iter_entries(count, seed=seed, kb=kb, prefix=prefix))
-
-
 def paraphrase_probes() -> list[Probe]:
     """The paraphrase test set, in file order: column 2 is the question, column 1 the entry or
     quote ids that answer it ("a|b" for either) or ABSTAIN."""

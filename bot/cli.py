@@ -188,7 +188,8 @@ async def _kb_transfer(settings: Settings, args: argparse.Namespace, stdout: Tex
         try:
             report = await curation.import_yaml(args.guild, data, args.actor)
         except ImportInvalid as exc:
-            sys.stderr.write(f"error: {args.file} was not imported ({len(exc.problems)} problem(s)):\n")
+            problems = plural(len(exc.problems), "problem")
+            sys.stderr.write(f"error: {args.file} was not imported ({problems}):\n")
             for problem in exc.problems:
                 sys.stderr.write(f"  {problem}\n")
             return EXIT_ERROR
@@ -337,7 +338,7 @@ def main(
             return _discord(settings, args, stdout)
         raise CliError(f"unknown command {args.command}", EXIT_USAGE)
     except KnowledgeError as exc:
-        sys.stderr.write(f"error: the knowledge base is invalid ({len(exc.problems)} problem(s)):\n")
+        sys.stderr.write(f"error: the knowledge base is invalid ({plural(len(exc.problems), 'problem')}):\n")
         for problem in exc.problems:
             sys.stderr.write(f"  {problem}\n")
         return EXIT_ERROR

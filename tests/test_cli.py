@@ -133,7 +133,7 @@ def test_a_yaml_syntax_error_names_the_file_and_the_line(
     root = make_kb(raw_files={"entries/broken.yaml": BROKEN_YAML})
     result = run_cli(tmp_path, *command, env={"BOT_KNOWLEDGE_DIR": str(root), **env})
     assert result.returncode == 1
-    assert "the knowledge base is invalid (1 problem(s))" in result.stderr
+    assert "the knowledge base is invalid (1 problem)" in result.stderr
     assert (
         "entries/broken.yaml: invalid YAML (line 4, column 11): did not find expected ',' or ']' "
         "(while parsing a flow sequence at line 3, column 16)"
@@ -166,7 +166,7 @@ def test_an_invalid_knowledge_base_lists_every_problem_and_exits_non_zero(tmp_pa
     for command in (["kb", "validate"], ["ask", "who attended"]):
         result = run_cli(tmp_path, *command, env={"BOT_KNOWLEDGE_DIR": str(broken)})
         assert result.returncode == 1
-        assert "the knowledge base is invalid (2 problem(s))" in result.stderr
+        assert "the knowledge base is invalid (2 problems)" in result.stderr
         assert "entries/x.yaml: id='bad'" in result.stderr
         assert "Traceback" not in result.stderr
 

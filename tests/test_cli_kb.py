@@ -67,7 +67,7 @@ def test_invalid_import_exits_non_zero_and_names_every_problem(tmp_path: Path) -
     result = run(tmp_path, "kb", "import", "--guild", GUILD, str(source))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
-    assert lines[0] == f"error: {source} was not imported (2 problem(s)):"
+    assert lines[0] == f"error: {source} was not imported (2 problems):"
     assert any("entry 'club-motto': 1 unknown entity id: 'nobody'" in line for line in lines)
     assert any("entry 'club-motto': excerpt is not verbatim" in line for line in lines)
     assert "Traceback" not in result.stderr
@@ -129,7 +129,7 @@ def test_an_import_yaml_syntax_error_names_the_file_and_the_line(tmp_path: Path)
     result = run(tmp_path, "kb", "import", "--guild", GUILD, str(source))
     assert result.returncode == 1
     header, problem = result.stderr.strip().splitlines()
-    assert header == f"error: {source} was not imported (1 problem(s)):"
+    assert header == f"error: {source} was not imported (1 problem):"
     assert problem.strip().startswith("The file is not valid YAML (line 4, column ")
     assert "flow sequence at line 3, column 16" in problem
     assert "<unicode string>" not in result.stderr

@@ -317,5 +317,5 @@ async def test_broken_knowledge_directory_fails_to_start_with_every_problem_name
         env={"BOT_KNOWLEDGE_DIR": str(root), "BOT_DATABASE": str(tmp_path / "k.db")},
     )
     assert code == 1 and out == ""
-    assert "the knowledge base is invalid (5 problem(s))" in err and "Traceback" not in err
+    assert "the knowledge base is invalid (5 problems)" in err and "Traceback" not in err
     assert not (tmp_path / "k.db").exists(), "a half-loaded knowledge base reached the database"
