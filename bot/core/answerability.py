@@ -35,7 +35,7 @@ _DAY_PREMISE: Final = re.compile(
 #: question's other words, and at least this many of them: "Did they voice concern over Russia's
 #: military cooperation with North Korea?" is about the entry that names China instead; "Did they
 #: discuss Taiwan?" is not contradicted by the agenda, which simply does not mention it.
-CORRECTION_COVERAGE: Final = 0.75
+CORRECTION_COVERAGE: Final = 0.66
 CORRECTION_MIN_WORDS: Final = 3
 #: Speech verbs, as stems: "who said ..." is answered by whoever an entry quotes.
 _SPEECH: Final = frozenset(
@@ -113,11 +113,10 @@ def states_facet(asked: Asked, doc: Document) -> bool:
     if facet is None or facet in doc.answers:
         return True
     # Quoting someone tells who said it: "Who said 'as long as it takes'?"
-    return (
-        facet == "person"
-        and bool(doc.speakers)
-        and any(stem(w) in _SPEECH for w in _content_words(asked.text))
-    )
+    if facet == "person":
+        return bool(doc.speakers) and any(stem(w) in _SPEECH for w in _content_words(asked.text))
+    # What someone pledged or promised is what they said: "Did Austin pledge to back Ukraine?"
+    return facet == "outcome" and bool(doc.speakers & asked.named)
 
 
 def judge(asked: Asked, doc: Document, lexicon: EntityLexicon) -> Verdict:

@@ -61,7 +61,7 @@ STOP_WORDS: frozenset[str] = frozenset(
     also very really much many more up down out off over under again only own same too both
     each few most other such yet ok okay hey hi whether anything something everything nothing
     anyone someone tell explain describe detail details info information give show learn s t d ll re
-    ve m regarding concerning along per actually basically
+    ve m regarding concerning along per actually basically until till
     isnt arent wasnt werent dont doesnt didnt wont cant couldnt wouldnt shouldnt hasnt havent hadnt
     im ive youre youve theyre theyve theyll youll weve hes shes thats theres whats whos id
     """.split()

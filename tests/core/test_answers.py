@@ -306,3 +306,13 @@ def test_the_names_of_two_people_are_answered_one_part_each(service: AnswerServi
     answer = service.answer("What are the full names of Blinken and Austin?")
     assert [part.entry_id for part in answer.parts] == ["who-is-blinken", "who-is-austin"]
     assert "Antony J. Blinken" in answer.answer and "Lloyd J. Austin III" in answer.answer
+
+
+def test_what_someone_pledged_is_answered_by_their_words(service: AnswerService) -> None:
+    answer = service.answer("Did Austin pledge to support Ukraine for as long as it takes?")
+    assert answer.answered and "as long as it takes" in answer.answer, answer.answer
+
+
+def test_another_country_in_a_stated_concern_is_corrected(service: AnswerService) -> None:
+    answer = service.answer("The ministers were concerned about Russia's military cooperation with Iran, right?")
+    assert answer.answer.startswith("No \u2014") and "China" in answer.answer, answer.answer
