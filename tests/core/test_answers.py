@@ -314,5 +314,7 @@ def test_what_someone_pledged_is_answered_by_their_words(service: AnswerService)
 
 
 def test_another_country_in_a_stated_concern_is_corrected(service: AnswerService) -> None:
-    answer = service.answer("The ministers were concerned about Russia's military cooperation with Iran, right?")
+    answer = service.answer(
+        "The ministers were concerned about Russia's military cooperation with Iran, right?"
+    )
     assert answer.answer.startswith("No \u2014") and "China" in answer.answer, answer.answer
