@@ -4,6 +4,7 @@
 - dev: the CI gate below;
 - test: frozen. Never used to tune or to add phrasings; its checksum is pinned so a change to it
   is a deliberate, reviewed act. Run it when a change is done (`python -m bot eval ...test.jsonl`).
+- test2: a second frozen held-out set, by a writer who started after the first round of tuning.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from bot.core.text import normalize_query
 from bot.evaluation.scoring import EvalQuestion, Report, evaluate, fold, load_questions
 
 EVAL_DIR = Path(__file__).parent.parent / "data" / "eval"
-SPLITS = ("train", "dev", "test")
+SPLITS = ("train", "dev", "test", "test2")
+#: The held-out splits: never tuned on; no knowledge phrasing may copy one of their questions.
+HELD_OUT = ("dev", "test", "test2")
 KINDS = {
     "plain",
     "chat",
@@ -34,11 +37,14 @@ KINDS = {
     "nearmiss",
     "offtopic",
 }
-TEST_SPLIT_SHA256 = "9c22d0a5180fefbf0d2b0bcf6f8783c2202e83950c36b6b7c7c43eb546ebde25"
+FROZEN_SHA256 = {
+    "test": "9c22d0a5180fefbf0d2b0bcf6f8783c2202e83950c36b6b7c7c43eb546ebde25",
+    "test2": "71b9b0b5313ab5b661beed4699eee8987f08f300e7df1ce5d2e66d2ce3479a8f",
+}
 #: The CI gate on the dev split: what the bot reaches today, so a change that loses ground fails.
-GATE_IN_SCOPE = 0.87
-GATE_NEARMISS = 0.86
-GATE_WRONG_FACTS = 2
+GATE_IN_SCOPE = 0.92
+GATE_NEARMISS = 0.88
+GATE_WRONG_FACTS = 1
 #: A knowledge phrasing this close (rapidfuzz ratio) to a dev or test question is a copy of it.
 NEAR_COPY = 90.0
 
@@ -82,10 +88,11 @@ def test_every_expected_fact_stands_in_the_article(
                     assert any(fold(alt) in article for alt in group), f"{q.q!r}: no alternative of {group}"
 
 
-def test_the_test_split_is_frozen() -> None:
-    digest = hashlib.sha256((EVAL_DIR / "test.jsonl").read_bytes()).hexdigest()
-    assert digest == TEST_SPLIT_SHA256, (
-        "the frozen test split changed: that must be a deliberate, reviewed act"
+@pytest.mark.parametrize("name", sorted(FROZEN_SHA256))
+def test_the_test_splits_are_frozen(name: str) -> None:
+    digest = hashlib.sha256((EVAL_DIR / f"{name}.jsonl").read_bytes()).hexdigest()
+    assert digest == FROZEN_SHA256[name], (
+        f"the frozen {name} split changed: that must be a deliberate, reviewed act"
     )
 
 
@@ -93,7 +100,7 @@ def test_no_knowledge_phrasing_copies_a_dev_or_test_question(
     splits: dict[str, list[EvalQuestion]], kb: KnowledgeBase
 ) -> None:
     phrasings = [q for e in kb.entries for q in e.questions] + [q for d in kb.declines for q in d.questions]
-    held_out = [q.q for name in ("dev", "test") for q in splits[name]]
+    held_out = [q.q for name in HELD_OUT for q in splits[name]]
     keys = [normalize_query(p) for p in phrasings]
     scores = process.cdist(keys, [normalize_query(q) for q in held_out], scorer=fuzz.ratio, workers=1)
     copies = [
