@@ -48,6 +48,9 @@ _CALENDAR_OR_YEAR = re.compile(rf"(?:{CALENDAR_WORDS})|(?:19|20)\d\d")
 #: rapidfuzz ratio (0..100) of the whole cleaned message to a decline phrasing for the polite
 #: reply to win over any entry ("who are you" is small talk, not a question about attendees).
 DECLINE_CUTOFF = 90.0
+#: Entries re-scored per question: the answer is among the best few, and the suggestions offered
+#: with a decline are the first three (fewer candidates, less re-scoring: same answers on train/dev).
+CANDIDATES = 5
 #: rapidfuzz score (0..100) a quotation needs to count as being about a /quote topic.
 QUOTE_TOPIC_CUTOFF = 80.0
 
@@ -258,7 +261,7 @@ class AnswerService:
             # "Was it held in Tokyo?" asks where it was held: look for where, then compare.
             focus = replace(focus, facet=premise.facet)
             search_text = f"{premise.rest} {PREMISE_QUESTION_WORDS[premise.facet]} {part.context}".strip()
-        query, matches = self.engine.search(search_text, scope, limit=8)
+        query, matches = self.engine.search(search_text, scope, limit=CANDIDATES)
         if _NAME_FORM.search(part.question):
             # "What is Blinken's middle initial?": the entry on who that person is gives the name
             # in full, as the article writes it (one entry per person named).
