@@ -15,6 +15,7 @@ from typing import Final, NamedTuple
 
 from bot.core.documents import Document
 from bot.core.entities import EntityLexicon
+from bot.core.limits import ANSWERABILITY_DOCS_MEMO
 from bot.core.text import STOP_WORDS, cased_tokens, normalize_query, stem
 from bot.core.understanding.focus import CALENDAR_WORDS, MISSING, Facet, Focus
 
@@ -83,7 +84,6 @@ class _Read(NamedTuple):
 #: Documents read so far, by identity (an edited entry is a new document); bounded, and checked
 #: against the document itself since an id can be reused once a document is gone.
 _READ: dict[int, tuple[Document, _Read]] = {}
-_READ_MAX: Final = 4096
 
 
 def _read(doc: Document) -> _Read:
@@ -92,7 +92,7 @@ def _read(doc: Document) -> _Read:
         return cached[1]
     text = normalize_query(" ".join([*doc.questions, doc.body]))
     read = _Read(text, frozenset(stem(w) for w in text.split()))
-    if len(_READ) >= _READ_MAX:
+    if len(_READ) >= ANSWERABILITY_DOCS_MEMO:
         _READ.clear()
     _READ[id(doc)] = (doc, read)
     return read

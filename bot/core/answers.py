@@ -33,7 +33,7 @@ from bot.core.loader import KnowledgeBase
 from bot.core.models import Entity, Entry, Quote, Scope
 from bot.core.retrieval import DEFAULT_WEIGHTS, Match, QueryAnalysis, RetrievalEngine, Weights, asks_for_words
 from bot.core.retrieval.vocabulary import Vocabulary
-from bot.core.text import cased_tokens, normalize_query
+from bot.core.text import QUESTION_WORDS, STOP_WORDS, cased_tokens, normalize_query
 from bot.core.understanding import MAX_PARTS, Part, understand
 from bot.core.understanding.focus import CALENDAR_WORDS, MISSING, Choice, Facet, Focus, choice_of, focus_of
 from bot.core.understanding.question import asks_with_a_question_word, personal_pronouns, with_default_subject
@@ -51,6 +51,8 @@ DECLINE_CUTOFF = 90.0
 #: Entries re-scored per question: the answer is among the best few, and the suggestions offered
 #: with a decline are the first three (fewer candidates, less re-scoring: same answers on train/dev).
 CANDIDATES = 5
+#: Topic words a question needs before an article sentence may answer it.
+FALLBACK_MIN_WORDS = 2
 #: rapidfuzz score (0..100) a quotation needs to count as being about a /quote topic.
 QUOTE_TOPIC_CUTOFF = 80.0
 
@@ -454,6 +456,9 @@ class AnswerService:
 
     def _from_article(self, asked: Asked, text: str) -> Match | None:
         """The one sentence of the article that answers, when no entry does (lower confidence)."""
+        topic = [w for w in normalize_query(text).split() if w not in STOP_WORDS and w not in QUESTION_WORDS]
+        if len(topic) < FALLBACK_MIN_WORDS:
+            return None  # "now" matches a sentence, but asks nothing a sentence could answer
         for match in self.fallback.search(text):
             if match.score < self.weights.fallback_threshold:
                 return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from bot.core.limits import ENTITY_FUZZY_MEMO, ENTITY_TEXT_MEMO
 from bot.core.models import Entity
 from bot.core.text import QUESTION_WORDS, STOP_WORDS, cased_tokens
 
@@ -20,10 +21,8 @@ from bot.core.text import QUESTION_WORDS, STOP_WORDS, cased_tokens
 MIN_FUZZY_CHARS = 4
 #: rapidfuzz ratio (0..100) needed to accept a misspelt name.
 FUZZY_CUTOFF = 82.0
-#: Bounded memos (cleared when full): n-grams looked up fuzzily, and whole texts recognised
-#: without a vocabulary (document indexing recognises each phrasing twice).
-_FUZZY_MEMO_SIZE = 16384
-_TEXT_MEMO_SIZE = 256
+# The memos of n-grams looked up fuzzily and of whole texts recognised without a vocabulary
+# (document indexing recognises each phrasing twice) are bounded in bot.core.limits.
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ class EntityLexicon:
             return self._recognize(cased, vocabulary)
         found = self._text_memo.get(cased)
         if found is None:
-            if len(self._text_memo) >= _TEXT_MEMO_SIZE:
+            if len(self._text_memo) >= ENTITY_TEXT_MEMO:
                 self._text_memo.clear()
             found = self._text_memo[cased] = self._recognize(cased, vocabulary)
         return list(found)
@@ -164,7 +163,7 @@ class EntityLexicon:
     def _fuzzy(self, gram: str, keys: list[str]) -> tuple[str, float] | None:
         if gram in self._fuzzy_memo:
             return self._fuzzy_memo[gram]
-        if len(self._fuzzy_memo) >= _FUZZY_MEMO_SIZE:
+        if len(self._fuzzy_memo) >= ENTITY_FUZZY_MEMO:
             self._fuzzy_memo.clear()
         found = self._fuzzy_memo[gram] = self._fuzzy_lookup(gram, keys)
         return found

@@ -67,6 +67,15 @@ ASK_AUTOCOMPLETE_PER_SERVER: Final = (300, 10.0)
 HEAVY_WORK_THREADS: Final = 1
 #: Normalised phrasings kept for /qa list and autocomplete matching (least recently used go).
 NORMALIZED_TEXT_CACHE: Final = 50_000
+#: Memos of the answering core, each cleared when full (their contents are recomputed on the
+#: next use): tokenised texts, stems, typo corrections, entity lookups by text and by fuzzy
+#: name, and documents read by the answerability checks.
+TOKENS_CACHE: Final = 1_024
+STEMS_MEMO: Final = 16_384
+TYPO_MEMO: Final = 4_096
+ENTITY_TEXT_MEMO: Final = 256
+ENTITY_FUZZY_MEMO: Final = 16_384
+ANSWERABILITY_DOCS_MEMO: Final = 4_096
 
 #: Live changes: how often an SQLite process looks at `PRAGMA data_version` (seconds), and how
 #: often every process compares all change counters anyway, in case a hint was lost. Together

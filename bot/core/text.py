@@ -15,6 +15,8 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from bot.core.limits import STEMS_MEMO, TOKENS_CACHE
+
 # Typographic quotes and dashes that editors and keyboards swap freely.
 _QUOTE_FOLD = str.maketrans(
     {
@@ -114,7 +116,7 @@ CHAT_SPELLINGS: dict[str, str] = {
 }
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=TOKENS_CACHE)
 def cased_tokens(text: str) -> tuple[str, ...]:
     """Tokens of `text` with their original letter case (see `normalize_query` for the rules)."""
     folded = strip_accents(fold_typography(text))
@@ -185,7 +187,6 @@ _IRREGULAR: dict[str, str] = {
 #: Stems already computed. A plain dict, cleared when full: an lru_cache entry costs about
 #: three times as much memory, and the hit rate is the same for a vocabulary this size.
 _STEMS: dict[str, str] = {}
-_STEMS_MAX = 16384
 
 
 def stem(token: str) -> str:
@@ -196,7 +197,7 @@ def stem(token: str) -> str:
     found = _STEMS.get(token)
     if found is None:
         found = _IRREGULAR.get(token) or str(_STEMMER.stemWord(token)) if token.isalpha() else token
-        if len(_STEMS) >= _STEMS_MAX:
+        if len(_STEMS) >= STEMS_MEMO:
             _STEMS.clear()
         _STEMS[token] = found
     return found

@@ -56,3 +56,9 @@ def test_the_article_fallback_still_declines_what_the_article_does_not_say(kb: K
     sparse = AnswerService(replace(kb, entries=[e for e in kb.entries if e.id == "attendees"], quotes=[]))
     assert not sparse.answer("How much money did Japan pledge?").answered
     assert not sparse.answer("How old is Hayashi?").answered
+
+
+def test_a_word_without_a_topic_is_not_answered_from_an_article_sentence(service: AnswerService) -> None:
+    # "now" stands in a sentence of the article, but asks nothing that sentence answers.
+    for message in ("now", "NOW", "now what"):
+        assert not service.answer(message).answered

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator
-from typing import Final
 
 from rapidfuzz import fuzz, process
 
+from bot.core.limits import TYPO_MEMO
 from bot.core.retrieval.weights import DEFAULT_WEIGHTS, Weights
 
 #: Bounded memo of typo corrections per vocabulary (cleared when its words change).
-_TYPO_MEMO_SIZE: Final = 4096
 
 
 class Vocabulary:
@@ -101,7 +100,7 @@ class Vocabulary:
             if best is None or score > best[1] or (score == best[1] and word < best[0]):
                 best = (word, score)
                 cutoff = score
-        if len(self._typos) >= _TYPO_MEMO_SIZE:
+        if len(self._typos) >= TYPO_MEMO:
             self._typos.clear()
         self._typos[token] = best
         return best
