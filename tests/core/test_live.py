@@ -143,3 +143,28 @@ async def test_the_sqlite_feed_wakes_on_another_connections_commit(tmp_path: Pat
         assert await feed.wait(2.0) is None  # SQLite cannot say which server: the counters do
         assert time.monotonic() - started < 0.5
         assert await watcher.scope_versions() == {GUILD: 1}
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_a_lost_notification_is_caught_by_the_periodic_reconcile(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notification can be lost (a listener that missed it, a writer that sent none): the
+    periodic comparison of every counter makes the change live anyway."""
+    from bot.core.models import Entry
+    from bot.core.store import postgres
+
+    assistant = await Assistant.start(Settings(database=database))
+    assistant.live.reconcile_seconds = 0.5
+    assistant.watch_changes()
+    try:
+        await asyncio.sleep(0.3)  # the listener is on the channel before notifications go astray
+        monkeypatch.setattr(postgres, "CHANNEL", "nobody_listens_here")
+        async with await Store.open(database) as elsewhere:
+            await elsewhere.create_entry(GUILD, Entry.model_validate(ENTRY), 42)
+        started = time.monotonic()
+        while await answered_by(assistant, GUILD) != "club-motto":
+            assert time.monotonic() - started < 0.5 + LIVE_WITHIN, "the reconcile did not pick it up"
+            await asyncio.sleep(0.05)
+    finally:
+        await assistant.close()
