@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
 from bot.core.answerability import (
-    LOCATION_KINDS,
     Asked,
     IdentityClaim,
     Premise,
@@ -31,20 +30,19 @@ from bot.core.fallback import ArticleFallback
 from bot.core.limits import MAX_QUESTION_CHARS
 from bot.core.loader import KnowledgeBase
 from bot.core.models import Entity, Entry, Quote, Scope
+from bot.core.references import facet_of_choice, occasion_before, with_person_named
 from bot.core.retrieval import DEFAULT_WEIGHTS, Match, QueryAnalysis, RetrievalEngine, Weights, asks_for_words
 from bot.core.retrieval.vocabulary import Vocabulary
-from bot.core.text import QUESTION_WORDS, STOP_WORDS, cased_tokens, normalize_query
+from bot.core.text import QUESTION_WORDS, STOP_WORDS, normalize_query
 from bot.core.understanding import MAX_PARTS, Part, understand
-from bot.core.understanding.focus import CALENDAR_WORDS, MISSING, Choice, Facet, Focus, choice_of, focus_of
-from bot.core.understanding.question import asks_with_a_question_word, personal_pronouns, with_default_subject
+from bot.core.understanding.focus import MISSING, Focus, choice_of, focus_of
+from bot.core.understanding.question import asks_with_a_question_word, with_default_subject
 
 NOT_KNOWN = "I don't know that from the article."
 #: Facets whose object the question names: "How many *tanks*" is about tanks.
 QUANTITY_FACETS = frozenset({"number", "duration", "age", "time"})
 #: The question word a yes/no premise stands for ("held in Tokyo?" asks where).
 PREMISE_QUESTION_WORDS = {"place": "where", "date": "when", "number": "how many", "person": "who"}
-#: A day, a month or a year, as one alternative of a choice ("on Wednesday or Thursday").
-_CALENDAR_OR_YEAR = re.compile(rf"(?:{CALENDAR_WORDS})|(?:19|20)\d\d")
 #: rapidfuzz ratio (0..100) of the whole cleaned message to a decline phrasing for the polite
 #: reply to win over any entry ("who are you" is small talk, not a question about attendees).
 DECLINE_CUTOFF = 90.0
@@ -169,8 +167,8 @@ class AnswerService:
     def _answer_leaning(self, question: str, part: Part, scope: Scope) -> Answer:
         """A question that points back is answered with what it points to, alone, or both ways
         in the order the part says (see `Part`); the first answer that answers wins."""
-        part = self._resolve_person(part)
-        occasion = self._occasion_before(part)
+        part = with_person_named(part, self.lexicon)
+        occasion = occasion_before(part, self.lexicon)
         if occasion is not None:
             # "Where is the Contact Group meeting? Also, how many ministers will attend?": a later
             # question that names nothing is about the occasion the one before it named.
@@ -188,49 +186,6 @@ class AnswerService:
         first = self._answer_part(question, tries[0], scope)
         return first if first.answered else self._answer_part(question, tries[1], scope)
 
-    def _resolve_person(self, part: Part) -> Part:
-        """ "What did he say?" after a sentence naming Austin reads "What did Austin say?": a
-        person's pronoun stands for the last person named before it, when the question names
-        no person itself. The question then stands alone (its context is tried after it)."""
-        pronouns = personal_pronouns(part.question)
-        if not pronouns or any(self._is_person(m.entity_id) for m in self.lexicon.recognize(part.question)):
-            return part
-        said = f"{part.before} {part.context}"
-        cased = cased_tokens(said)
-        people = [
-            m for m in self.lexicon.recognize_tokens(cased, frozenset()) if self._is_person(m.entity_id)
-        ]
-        if not people:
-            return part
-        last = max(people, key=lambda m: m.start)
-        name = " ".join(cased[last.start : last.end])
-        resolved = _PERSON_PRONOUN.sub(
-            lambda m: f"{name}'s" if m.group(0).lower() in {"his", "hers"} else name, part.question
-        )
-        return replace(part, question=resolved, leans=False)
-
-    def _occasion_before(self, part: Part) -> str | None:
-        """The occasion (an event other than the 2+2 itself) that the question before this one
-        named, as typed, when this one names nothing at all."""
-        if not part.before or part.context or self.lexicon.recognize(part.question):
-            return None
-        cased = cased_tokens(part.before)
-        named = [
-            m
-            for m in self.lexicon.recognize_tokens(cased, frozenset())
-            if (entity := self.lexicon.get(m.entity_id)) is not None
-            and entity.kind == "event"
-            and entity.id != MEETING_ENTITY
-        ]
-        if not named:
-            return None
-        last = max(named, key=lambda m: m.start)
-        return " ".join(cased[last.start : last.end])
-
-    def _is_person(self, entity_id: str) -> bool:
-        entity = self.lexicon.get(entity_id)
-        return entity is not None and entity.kind == "person"
-
     def _answer_part(self, question: str, part: Part, scope: Scope, *, premised: bool = True) -> Answer:
         """Answer one question (a whole message, or one part of a multi-part one).
 
@@ -238,6 +193,14 @@ class AnswerService:
         threshold (and near the best) that states the kind of fact asked for answers it (see
         `answerability`). Otherwise the bot declines and says what the article does not give.
         """
+        if _NAME_FORM.search(part.question):
+            # "What is Blinken's middle initial?": the entry on who that person is gives the name
+            # in full, as the article writes it (one entry per person named).
+            named = self._who_are_named(part.question, scope)
+            if len(named) == 1:
+                return self._answered(question, named[0])
+            if named:
+                return _combine(question, [self._answered(question, match) for match in named])
         text = self._search_text(part, scope)
         focus = focus_of(part.question)
         if focus.others and part.before:
@@ -250,7 +213,7 @@ class AnswerService:
         choice = choice_of(part.question) if focus.yes_no or elliptic else None
         if choice is not None:
             # "Was it in DC or Tokyo?" asks which: look for where, without either alternative.
-            facet = self._facet_of_choice(choice)
+            facet = facet_of_choice(choice, self.lexicon)
             focus = replace(focus, yes_no=False, facet=facet or focus.facet)
             asking = PREMISE_QUESTION_WORDS.get(facet or "", "")
             text = search_text = f"{choice.rest} {asking} {part.context}".strip()
@@ -264,14 +227,6 @@ class AnswerService:
             focus = replace(focus, facet=premise.facet)
             search_text = f"{premise.rest} {PREMISE_QUESTION_WORDS[premise.facet]} {part.context}".strip()
         query, matches = self.engine.search(search_text, scope, limit=CANDIDATES)
-        if _NAME_FORM.search(part.question):
-            # "What is Blinken's middle initial?": the entry on who that person is gives the name
-            # in full, as the article writes it (one entry per person named).
-            named = self._who_are_named(part.question, scope)
-            if len(named) == 1:
-                return self._answered(question, named[0])
-            if named:
-                return _combine(question, [self._answered(question, match) for match in named])
         claim = identity_claim(part.question, self.lexicon) if focus.yes_no else None
         if claim is not None:
             # "Is Hayashi the defense minister?": two people the article names, said to be one.
@@ -375,24 +330,6 @@ class AnswerService:
             reason = f"The article {MISSING[focus.facet]}."
         return self._abstain(question, f"{NOT_KNOWN} {reason}".strip(), matches, query)
 
-    def _facet_of_choice(self, choice: Choice) -> Facet | None:
-        """What a choice is between: places, days or people (or something else)."""
-        kinds = set()
-        for alternative in (choice.first, choice.second):
-            if _CALENDAR_OR_YEAR.fullmatch(alternative.lower()):
-                kinds.add("date")
-                continue
-            mentions = self.lexicon.recognize(alternative)
-            entity = self.lexicon.get(mentions[0].entity_id) if mentions else None
-            if entity is None:
-                kinds.add("?")
-            elif entity.kind in LOCATION_KINDS and choice.located:
-                kinds.add("place")
-            else:
-                kinds.add("person" if entity.kind == "person" else "?")
-        found = kinds - {"?"}
-        return found.pop() if len(found) == 1 else None  # type: ignore[return-value]
-
     def _premise(self, question: str) -> Premise | None:
         premise = premise_of(question, self.lexicon)
         if premise is not None and premise.value.isdigit() and premise.value in self._article_vocabulary:
@@ -416,7 +353,7 @@ class AnswerService:
     def _who_is(self, claim: IdentityClaim, matches: list[Match], scope: Scope) -> Match | None:
         """The entry that says who `claim.person` is, and does not speak of the one claimed."""
         name = self.lexicon.entities[claim.person].name
-        _, about = self.engine.search(f"Who is {name}? What is {name}'s role?", scope, limit=8)
+        _, about = self.engine.search(f"Who is {name}? What is {name}'s role?", scope, limit=CANDIDATES)
         for match in [*matches, *about]:
             doc = match.doc
             if (
@@ -431,21 +368,21 @@ class AnswerService:
         """For each person `question` names (at most MAX_PARTS), the entry about that person and
         no other; empty unless every one of them has such an entry."""
         people = dict.fromkeys(
-            m.entity_id for m in self.lexicon.recognize(question) if self._is_person(m.entity_id)
+            m.entity_id for m in self.lexicon.recognize(question) if self._kind(m.entity_id) == "person"
         )
         if not people or len(people) > MAX_PARTS:
             return []
         found: list[Match] = []
         for person in people:
             name = self.lexicon.entities[person].name
-            _, matches = self.engine.search(f"Who is {name}?", scope, limit=8)
+            _, matches = self.engine.search(f"Who is {name}?", scope, limit=CANDIDATES)
             about = next(
                 (
                     m
                     for m in matches
                     if m.doc.kind == "entry"
                     and person in m.doc.entities
-                    and not {e for e in m.doc.entities if e != person and self._is_person(e)}
+                    and not {e for e in m.doc.entities if e != person and self._kind(e) == "person"}
                 ),
                 None,
             )
@@ -465,6 +402,10 @@ class AnswerService:
             if judge(asked, match.doc, self.lexicon).answers:
                 return replace(match, score=match.score * self.weights.fallback_confidence)
         return None
+
+    def _kind(self, entity_id: str) -> str | None:
+        entity = self.lexicon.get(entity_id)
+        return entity.kind if entity is not None else None
 
     @property
     def _article_vocabulary(self) -> Vocabulary:
@@ -601,10 +542,6 @@ _NAME_FORM = re.compile(
     r"|suffix|spell(?:ed|t|ing)?|written out)\b",
     re.IGNORECASE,
 )
-#: The meeting the article reports: a question that names nothing else is about it already.
-MEETING_ENTITY = "two-plus-two"
-#: A person's pronoun, to be replaced by the person's name.
-_PERSON_PRONOUN = re.compile(r"\b(?:he|she|him|his|her|hers)\b", re.IGNORECASE)
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth")
 

@@ -1,0 +1,91 @@
+"""What a question refers to beyond its own words, read with the entity lexicon.
+
+"What did he say?" after a sentence naming Austin is about Austin; "Also, how many ministers
+will attend?" after a question about the Contact Group is about the Contact Group; "Was it in
+DC or Tokyo?" asks which of two places. The understanding step (`bot.core.understanding`) finds
+the parts of a message without knowing any names; these read those parts against the names
+the knowledge base knows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Final
+
+from bot.core.answerability import LOCATION_KINDS
+from bot.core.entities import EntityLexicon
+from bot.core.text import cased_tokens
+from bot.core.understanding import Part
+from bot.core.understanding.focus import CALENDAR_WORDS, Choice, Facet
+from bot.core.understanding.question import personal_pronouns
+
+#: The meeting the article reports: a question that names nothing else is about it already.
+MEETING_ENTITY: Final = "two-plus-two"
+#: A person's pronoun, to be replaced by the person's name.
+_PERSON_PRONOUN: Final = re.compile(r"\b(?:he|she|him|his|her|hers)\b", re.IGNORECASE)
+#: A day, a month or a year, as one alternative of a choice ("on Wednesday or Thursday").
+_CALENDAR_OR_YEAR: Final = re.compile(rf"(?:{CALENDAR_WORDS})|(?:19|20)\d\d")
+
+
+def _kind(lexicon: EntityLexicon, entity_id: str) -> str | None:
+    entity = lexicon.get(entity_id)
+    return entity.kind if entity is not None else None
+
+
+def names_a_person(text: str, lexicon: EntityLexicon) -> bool:
+    return any(_kind(lexicon, m.entity_id) == "person" for m in lexicon.recognize(text))
+
+
+def with_person_named(part: Part, lexicon: EntityLexicon) -> Part:
+    """ "What did he say?" after a sentence naming Austin reads "What did Austin say?": a
+    person's pronoun stands for the last person named before it, when the question names no
+    person itself. The question then stands on its own (its context is still tried)."""
+    if not personal_pronouns(part.question) or names_a_person(part.question, lexicon):
+        return part
+    cased = cased_tokens(f"{part.before} {part.context}")
+    people = [
+        m for m in lexicon.recognize_tokens(cased, frozenset()) if _kind(lexicon, m.entity_id) == "person"
+    ]
+    if not people:
+        return part
+    last = max(people, key=lambda m: m.start)
+    name = " ".join(cased[last.start : last.end])
+    resolved = _PERSON_PRONOUN.sub(
+        lambda m: f"{name}'s" if m.group(0).lower() in {"his", "hers"} else name, part.question
+    )
+    return replace(part, question=resolved, leans=False)
+
+
+def occasion_before(part: Part, lexicon: EntityLexicon) -> str | None:
+    """The occasion (an event other than the 2+2 itself) that the question before this one
+    named, as typed, when this one names nothing at all."""
+    if not part.before or part.context or lexicon.recognize(part.question):
+        return None
+    cased = cased_tokens(part.before)
+    named = [
+        m
+        for m in lexicon.recognize_tokens(cased, frozenset())
+        if _kind(lexicon, m.entity_id) == "event" and m.entity_id != MEETING_ENTITY
+    ]
+    if not named:
+        return None
+    last = max(named, key=lambda m: m.start)
+    return " ".join(cased[last.start : last.end])
+
+
+def facet_of_choice(choice: Choice, lexicon: EntityLexicon) -> Facet | None:
+    """What a choice is between: places ("in DC or Tokyo"), days or years, or people; None
+    for anything else ("Russia or China" as things condemned)."""
+    found: set[Facet] = set()
+    for alternative in (choice.first, choice.second):
+        if _CALENDAR_OR_YEAR.fullmatch(alternative.lower()):
+            found.add("date")
+            continue
+        mentions = lexicon.recognize(alternative)
+        kind = _kind(lexicon, mentions[0].entity_id) if mentions else None
+        if kind in LOCATION_KINDS and choice.located:
+            found.add("place")
+        elif kind == "person":
+            found.add("person")
+    return found.pop() if len(found) == 1 else None
