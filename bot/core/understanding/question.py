@@ -104,24 +104,9 @@ _WH_PAIR = re.compile(
 _LEADING_LINK = re.compile(r"^(?:and|also|plus|so|then|but|oh|and also|and then)\b[\s,]*", re.IGNORECASE)
 #: Words that point back to something said before ("What reason did he give?").
 _REFERRING: Final = frozenset(
-    {
-        "it",
-        "that",
-        "this",
-        "he",
-        "she",
-        "they",
-        "him",
-        "her",
-        "them",
-        "one",
-        "ones",
-        "those",
-        "these",
-        "his",
-        "their",
-    }
-)
+    {"it", "that", "this", "he", "she", "they", "him", "her", "them", "one", "ones", "those", "these",
+     "his", "their"}
+)  # fmt: skip
 #: Words that make a head about the asker rather than the topic.
 _PERSONAL: Final = frozenset(
     {"i", "im", "ive", "me", "my", "mine", "we", "our", "us", "ok", "okay", "so", "hi", "hey"}
