@@ -98,11 +98,6 @@ def _read(doc: Document) -> _Read:
     return read
 
 
-def _kind(lexicon: EntityLexicon, entity_id: str) -> str | None:
-    entity = lexicon.get(entity_id)
-    return entity.kind if entity is not None else None
-
-
 def _content_words(text: str) -> list[str]:
     return [w for w in normalize_query(text).split() if w not in STOP_WORDS]
 
@@ -149,7 +144,7 @@ def judge(asked: Asked, doc: Document, lexicon: EntityLexicon) -> Verdict:
             return Verdict(False, "The article doesn't give that level of detail.")
     if not focus.yes_no and facet == "place":
         # "Which city in Germany?" is not answered by "in Germany": the entry must add a place.
-        places = {e for e in doc.entities | doc.mentioned if _kind(lexicon, e) in LOCATION_KINDS}
+        places = {e for e in doc.entities | doc.mentioned if lexicon.kind(e) in LOCATION_KINDS}
         if places and places <= asked.named:
             return Verdict(False, "The article doesn't say where more precisely than that.")
     if not focus.yes_no and facet == "date":
@@ -167,7 +162,7 @@ def _same_occasion(question: str, doc_text: str, lexicon: EntityLexicon) -> bool
     cased = cased_tokens(question)
     lower = [t.lower() for t in cased]
     for mention in lexicon.recognize_tokens(cased, frozenset()):
-        if _kind(lexicon, mention.entity_id) not in OCCASION_KINDS:
+        if lexicon.kind(mention.entity_id) not in OCCASION_KINDS:
             continue
         before = [w for w in lower[max(0, mention.start - 4) : mention.start] if w not in STOP_WORDS]
         qualifier = next((w for w in reversed(before) if w in _QUALIFIER_WORDS), None)
@@ -252,7 +247,7 @@ def premise_of(question: str, lexicon: EntityLexicon) -> Premise | None:
     mentions = lexicon.recognize_tokens(cased, frozenset())
     for mention in mentions:
         located = mention.start > 0 and cased[mention.start - 1].lower() in _LOCATING_WORDS
-        if located and _kind(lexicon, mention.entity_id) in LOCATION_KINDS:
+        if located and lexicon.kind(mention.entity_id) in LOCATION_KINDS:
             rest = " ".join(cased[: mention.start - 1] + cased[mention.end :])
             value = " ".join(cased[mention.start : mention.end])
             return Premise("place", rest, value, mention.entity_id)
@@ -282,10 +277,10 @@ def contradicts(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
         if premise.facet == "number":
             given = _numbers(stated)  # another count: "four", not "five"
             return bool(given) and _numbers(premise.value).isdisjoint(given)
-        return any(_kind(lexicon, other) in LOCATION_KINDS for other in about)
+        return any(lexicon.kind(other) in LOCATION_KINDS for other in about)
     # "Was the Japanese foreign minister Kishida?": the role names one person, the question
     # another the article never mentions.
-    people = {e for e in asked.named if _kind(lexicon, e) == "person"}
+    people = {e for e in asked.named if lexicon.kind(e) == "person"}
     if people & asked.unknown and people - asked.unknown and (people - asked.unknown) <= about:
         return True
     # No stated premise: a location, or a word the article never uses, in place of the entry's
@@ -296,13 +291,13 @@ def contradicts(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
     if asked.unsupported:
         return True
     for entity_id in asked.named:
-        group = _substitution_group(_kind(lexicon, entity_id))
+        group = _substitution_group(lexicon.kind(entity_id))
         if not group or entity_id in about:
             continue
         entity = lexicon.entities[entity_id]
         if any(normalize_query(form) in stated for form in entity.surface_forms() if len(form) > 3):
             continue  # the entry states it too ("in Washington, D.C., in the United States")
-        if any(_kind(lexicon, other) in group for other in about):
+        if any(lexicon.kind(other) in group for other in about):
             return True  # the entry names another of the same kind: Hayashi, not Kishida
     return _other_number(asked.text, stated)
 
@@ -416,7 +411,7 @@ def identity_claim(question: str, lexicon: EntityLexicon) -> IdentityClaim | Non
     people = [
         m
         for m in lexicon.recognize_tokens(cased, frozenset())
-        if m.in_source and _kind(lexicon, m.entity_id) == "person"
+        if m.in_source and lexicon.kind(m.entity_id) == "person"
     ]
     if len(people) != 2 or people[0].entity_id == people[1].entity_id:
         return None

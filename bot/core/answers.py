@@ -7,6 +7,7 @@ time; below the confidence threshold it abstains and offers the closest question
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 
 from pydantic import BaseModel, Field
@@ -14,7 +15,6 @@ from rapidfuzz import fuzz, process
 
 from bot.core.answerability import (
     Asked,
-    IdentityClaim,
     Premise,
     contradicts,
     identity_claim,
@@ -201,8 +201,8 @@ class AnswerService:
                 return self._answered(question, named[0])
             if named:
                 return _combine(question, [self._answered(question, match) for match in named])
-        text = self._search_text(part, scope)
         focus = focus_of(part.question)
+        text = self._search_text(part, focus, scope)
         if focus.others and part.before:
             # "... where, and which other region?": other than what the message already asked
             # about, which the article may well name; only a first question's "other" is beyond it.
@@ -230,7 +230,7 @@ class AnswerService:
         claim = identity_claim(part.question, self.lexicon) if focus.yes_no else None
         if claim is not None:
             # "Is Hayashi the defense minister?": two people the article names, said to be one.
-            who = self._who_is(claim, matches, scope)
+            who = self._who_is(claim.person, scope, first=matches, not_of=claim.claimed)
             if who is not None:
                 return self._answered(question, who, correction=True)
         # What the question names, premise included ("Tokyo" in "Was it held in Tokyo?").
@@ -338,11 +338,11 @@ class AnswerService:
             return None
         return premise
 
-    def _search_text(self, part: Part, scope: Scope) -> str:
+    def _search_text(self, part: Part, focus: Focus, scope: Scope) -> str:
         """The question and the words of its context the knowledge base knows: the context says
         what the question is about ("the part of Ukraine's economy ... which sector?"), and its
         other words ("my newsletter claims ...") only dilute the match."""
-        if not part.context or (part.leans and focus_of(part.question).yes_no):
+        if not part.context or (part.leans and focus.yes_no):
             # "Does the article say?" asks whether the context is true: its unknown words are
             # what it asks about ("the weather in DC").
             return part.text
@@ -350,46 +350,38 @@ class AnswerService:
         kept = [w for w in part.context.split() if normalize_query(w) not in unknown]
         return f"{part.question} {' '.join(kept)}".strip()
 
-    def _who_is(self, claim: IdentityClaim, matches: list[Match], scope: Scope) -> Match | None:
-        """The entry that says who `claim.person` is, and does not speak of the one claimed."""
-        name = self.lexicon.entities[claim.person].name
-        _, about = self.engine.search(f"Who is {name}? What is {name}'s role?", scope, limit=CANDIDATES)
-        for match in [*matches, *about]:
+    def _who_is(
+        self, person: str, scope: Scope, *, first: Sequence[Match] = (), not_of: str | None = None
+    ) -> Match | None:
+        """The entry that says who `person` is (their role) and is about no other person, nor
+        mentions `not_of`; `first` are matches already found, looked at before its own search."""
+        name = self.lexicon.entities[person].name
+        _, found = self.engine.search(f"Who is {name}? What is {name}'s role?", scope, limit=CANDIDATES)
+        for match in [*first, *found]:
             doc = match.doc
+            others = {e for e in doc.entities if e != person and self.lexicon.kind(e) == "person"}
             if (
-                "role" in doc.answers
-                and claim.person in doc.entities
-                and claim.claimed not in doc.entities | doc.mentioned
+                doc.kind == "entry"
+                and "role" in doc.answers
+                and person in doc.entities
+                and not others
+                and not_of not in doc.mentioned
             ):
                 return match
         return None
 
     def _who_are_named(self, question: str, scope: Scope) -> list[Match]:
-        """For each person `question` names (at most MAX_PARTS), the entry about that person and
-        no other; empty unless every one of them has such an entry."""
+        """For each person `question` names (at most MAX_PARTS), the entry on who they are;
+        empty unless every one of them has such an entry."""
         people = dict.fromkeys(
-            m.entity_id for m in self.lexicon.recognize(question) if self._kind(m.entity_id) == "person"
+            m.entity_id
+            for m in self.lexicon.recognize(question)
+            if self.lexicon.kind(m.entity_id) == "person"
         )
         if not people or len(people) > MAX_PARTS:
             return []
-        found: list[Match] = []
-        for person in people:
-            name = self.lexicon.entities[person].name
-            _, matches = self.engine.search(f"Who is {name}?", scope, limit=CANDIDATES)
-            about = next(
-                (
-                    m
-                    for m in matches
-                    if m.doc.kind == "entry"
-                    and person in m.doc.entities
-                    and not {e for e in m.doc.entities if e != person and self._kind(e) == "person"}
-                ),
-                None,
-            )
-            if about is None:
-                return []
-            found.append(about)
-        return found
+        found = [self._who_is(person, scope) for person in people]
+        return [match for match in found if match is not None] if all(found) else []
 
     def _from_article(self, asked: Asked, text: str) -> Match | None:
         """The one sentence of the article that answers, when no entry does (lower confidence)."""
@@ -402,10 +394,6 @@ class AnswerService:
             if judge(asked, match.doc, self.lexicon).answers:
                 return replace(match, score=match.score * self.weights.fallback_confidence)
         return None
-
-    def _kind(self, entity_id: str) -> str | None:
-        entity = self.lexicon.get(entity_id)
-        return entity.kind if entity is not None else None
 
     @property
     def _article_vocabulary(self) -> Vocabulary:

@@ -81,6 +81,11 @@ class EntityLexicon:
     def get(self, entity_id: str) -> Entity | None:
         return self.entities.get(entity_id)
 
+    def kind(self, entity_id: str) -> str | None:
+        """The kind of entity `entity_id` names ("person", "place" ...), None for an unknown id."""
+        entity = self.entities.get(entity_id)
+        return entity.kind if entity is not None else None
+
     def recognize(self, text: str, vocabulary: frozenset[str] | set[str] = frozenset()) -> list[Mention]:
         """Entity mentions in `text`, longest match first, non-overlapping.
 

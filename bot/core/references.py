@@ -28,13 +28,8 @@ _PERSON_PRONOUN: Final = re.compile(r"\b(?:he|she|him|his|her|hers)\b", re.IGNOR
 _CALENDAR_OR_YEAR: Final = re.compile(rf"(?:{CALENDAR_WORDS})|(?:19|20)\d\d")
 
 
-def _kind(lexicon: EntityLexicon, entity_id: str) -> str | None:
-    entity = lexicon.get(entity_id)
-    return entity.kind if entity is not None else None
-
-
 def names_a_person(text: str, lexicon: EntityLexicon) -> bool:
-    return any(_kind(lexicon, m.entity_id) == "person" for m in lexicon.recognize(text))
+    return any(lexicon.kind(m.entity_id) == "person" for m in lexicon.recognize(text))
 
 
 def with_person_named(part: Part, lexicon: EntityLexicon) -> Part:
@@ -45,7 +40,7 @@ def with_person_named(part: Part, lexicon: EntityLexicon) -> Part:
         return part
     cased = cased_tokens(f"{part.before} {part.context}")
     people = [
-        m for m in lexicon.recognize_tokens(cased, frozenset()) if _kind(lexicon, m.entity_id) == "person"
+        m for m in lexicon.recognize_tokens(cased, frozenset()) if lexicon.kind(m.entity_id) == "person"
     ]
     if not people:
         return part
@@ -66,7 +61,7 @@ def occasion_before(part: Part, lexicon: EntityLexicon) -> str | None:
     named = [
         m
         for m in lexicon.recognize_tokens(cased, frozenset())
-        if _kind(lexicon, m.entity_id) == "event" and m.entity_id != MEETING_ENTITY
+        if lexicon.kind(m.entity_id) == "event" and m.entity_id != MEETING_ENTITY
     ]
     if not named:
         return None
@@ -83,7 +78,7 @@ def facet_of_choice(choice: Choice, lexicon: EntityLexicon) -> Facet | None:
             found.add("date")
             continue
         mentions = lexicon.recognize(alternative)
-        kind = _kind(lexicon, mentions[0].entity_id) if mentions else None
+        kind = lexicon.kind(mentions[0].entity_id) if mentions else None
         if kind in LOCATION_KINDS and choice.located:
             found.add("place")
         elif kind == "person":

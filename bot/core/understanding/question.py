@@ -339,6 +339,11 @@ def confirmation(sentence: str) -> str | None:
     return f"{YES_NO_MARK} {statement}?"
 
 
+def _after(part: Part, before: str) -> Part:
+    """`part`, knowing what the message said before it (unless it already does)."""
+    return part if part.before else replace(part, before=before)
+
+
 def find_questions(text: str) -> list[Part]:
     """The questions a message asks, in order, with preamble and request frames removed.
 
@@ -349,31 +354,26 @@ def find_questions(text: str) -> list[Part]:
     context = ""
     previous = ""  # the question before, for a later one that points back to it
     confirming = False  # the sentence before put a statement up for confirmation
-    said: list[str] = []  # the sentences before this one, where "he" finds its person
-
-    def add(part: Part) -> None:
-        found.append(replace(part, before=" ".join(said)) if not part.before else part)
-
-    for sentence in sentences(text):
-        if _CONFIRM.match(sentence.strip()):
+    # `sentences` strips each one; what comes before a question is where "he" finds its person.
+    said = sentences(text)
+    for at, sentence in enumerate(said):
+        before = " ".join(said[:at])
+        if _CONFIRM.match(sentence):
             # "I think it was in Germany. Is that right?" asks to confirm the sentence before.
             if context:
-                add(Part(confirmation(f"{context}, right?") or context))
+                found.append(_after(Part(confirmation(f"{context}, right?") or context), before))
             elif not confirming:
-                add(Part(sentence.strip()))
+                found.append(_after(Part(sentence), before))
             context, confirming = "", False
-            said.append(sentence.strip())
             continue
         checked = confirmation(sentence)
         if checked is not None:
-            add(_leaning(checked, context))
+            found.append(_after(_leaning(checked, context), before))
             context, confirming = "", True
-            said.append(sentence.strip())
             continue
         confirming = False
         if not _asks(sentence):
             context = sentence
-            said.append(sentence.strip())
             continue
         asked, head = _from_question_word(drop_request_frame(sentence))
         asked = drop_request_frame(_LEADING_LINK.sub("", asked)).strip()
@@ -385,16 +385,15 @@ def find_questions(text: str) -> list[Part]:
             relayed = passed_on(context) if context and request else None
             if relayed is not None:
                 # "He wants to know where the talks were. Can you tell me?" asks where they were.
-                add(Part(relayed))
+                found.append(_after(Part(relayed), before))
             elif not background and previous and _asks_nothing_itself(asked):
                 pass  # "... Where was it? Can you tell me?": one question
             elif not background and previous:
-                add(_sibling(asked, previous, " ".join(said[:-1])))
+                found.append(_after(_sibling(asked, previous, " ".join(said[: at - 1])), before))
             else:
-                add(_leaning(asked, background))
+                found.append(_after(_leaning(asked, background), before))
             previous = asked
         context = ""
-        said.append(sentence.strip())
     if not found and context and (relayed := passed_on(context)) is not None:
         return [Part(relayed, before=" ".join(said[:-1]))]  # "My teacher wants to know who attended."
     return found or [Part(text.strip())]
