@@ -50,6 +50,9 @@ FEEDBACK_WAIT_SECONDS: Final = 10.0
 RATE_LIMIT_USERS: Final = 10_000
 #: Recent public answers remembered per process, to avoid reposting them.
 RECENT_ANSWERS: Final = 5_000
+#: Moderators' buttons and forms listened for at once (each lives 15 minutes or an hour); past
+#: this the oldest is stopped, and a click on it is told it expired.
+LIVE_VIEWS: Final = 10_000
 
 # ---- fair sharing between servers: (uses, per seconds) ---------------------------------------
 

@@ -25,7 +25,8 @@ from bot.discord_app import render, stale
 from bot.discord_app.errors import MeetingTree
 from bot.discord_app.guards import FairShare, QuestionLimiter, RecentAnswers
 from bot.discord_app.identify import IdentifyGate, bucket_locks
-from bot.discord_app.views import FeedbackButton, SuggestionSelect
+from bot.discord_app.live_components import LiveComponents
+from bot.discord_app.views import FEEDBACK_ID, SUGGESTION_ID, FeedbackButton, SuggestionSelect
 from bot.settings import Settings
 from bot.sharding import ShardPlan
 
@@ -67,6 +68,8 @@ class MeetingBot(commands.AutoShardedBot):
         self.qa_commands = FairShare(QA_COMMANDS_PER_MEMBER, QA_COMMANDS_PER_SERVER)
         self.qa_autocomplete = FairShare(QA_AUTOCOMPLETE_PER_MEMBER, QA_AUTOCOMPLETE_PER_SERVER)
         self.ask_autocomplete = FairShare(ASK_AUTOCOMPLETE_PER_USER, ASK_AUTOCOMPLETE_PER_SERVER)
+        #: The buttons and forms this client listens for (see `stale`).
+        self.live_components = LiveComponents()
 
     @property
     def primary_source(self) -> Source | None:
@@ -77,6 +80,7 @@ class MeetingBot(commands.AutoShardedBot):
         from bot.discord_app.cogs.curation import CurationCog
 
         self.add_dynamic_items(FeedbackButton, SuggestionSelect)
+        self.live_components.listen_for(FEEDBACK_ID, SUGGESTION_ID)
         await self.add_cog(AskCog(self))
         await self.add_cog(CurationCog(self))
         if self.sync_on_start and self.shard_plan.runs_shard_zero:
@@ -116,7 +120,8 @@ class MeetingBot(commands.AutoShardedBot):
 
     def dispatch(self, event_name: str, /, *args: object, **kwargs: object) -> None:
         # discord.py dispatches "interaction" right after handing it to the view store, before
-        # any handler runs: the moment to note whether anything claimed it.
+        # any handler runs: the moment to note whether anything claimed it (a view stopped by
+        # its own click is stopped only later, in the handler).
         if event_name == "interaction" and args and isinstance(args[0], discord.Interaction):
             stale.mark_unclaimed(self, args[0])
         super().dispatch(event_name, *args, **kwargs)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from functools import partial
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import discord
 from discord import app_commands
@@ -34,6 +33,7 @@ from bot.core.wording import plural
 from bot.discord_app import render
 from bot.discord_app.checks import NotInServer, require_curator, require_owner, require_same_server
 from bot.discord_app.errors import report
+from bot.discord_app.live_components import TrackedModal, TrackedView
 from bot.discord_app.replies import respond
 from bot.discord_app.stale import FORM_FILE, give_back
 
@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 MODAL_TIMEOUT: Final = 60 * 60.0
 #: Buttons on ephemeral replies: Discord lets the bot edit those for 15 minutes.
 VIEW_TIMEOUT: Final = 15 * 60.0
+#: A removal's confirmation is answered now or not at all.
+CONFIRM_TIMEOUT: Final = 5 * 60.0
 LIST_PAGE_SIZE: Final = 10
 #: "Add answer for #n" buttons under the gap report (one row).
 MAX_GAP_BUTTONS: Final = render.MAX_BUTTONS_PER_ROW
@@ -217,7 +219,7 @@ def _prefill(text: str, limit: int) -> str:
     return cut[:newline] if newline > limit // 2 else cut
 
 
-class EntryModal(discord.ui.Modal):
+class EntryModal(TrackedModal):
     """Add (no `entry_id`) or edit an entry: phrasings, answer, excerpts, speaker.
 
     An edit remembers the version it was opened on; saving over a newer version is refused.
@@ -255,18 +257,20 @@ class EntryModal(discord.ui.Modal):
 
     def __init__(
         self,
+        interaction: discord.Interaction[MeetingBot],
         title: str,
         draft: EntryDraft | None = None,
         *,
         entry_id: str | None = None,
         expected_version: int | None = None,
-        guild_id: int | None = None,
     ) -> None:
-        super().__init__(title=render.truncate(title, render.MAX_MODAL_TITLE), timeout=MODAL_TIMEOUT)
+        super().__init__(
+            interaction, title=render.truncate(title, render.MAX_MODAL_TITLE), timeout=MODAL_TIMEOUT
+        )
         self.entry_id = entry_id
         self.expected_version = expected_version
         #: The server the form was opened in: it saves there or nowhere.
-        self.guild_id = guild_id
+        self.guild_id = interaction.guild_id
         if draft is not None:
             # Each modal has its own copies of the inputs (discord.py copies them per instance).
             for field, text in zip(self._inputs, draft_text(draft), strict=True):
@@ -278,23 +282,36 @@ class EntryModal(discord.ui.Modal):
         return self.questions, self.answer, self.excerpts, self.speaker
 
     @classmethod
-    def for_add(cls, draft: EntryDraft | None = None, *, guild_id: int | None = None) -> EntryModal:
-        return cls("Add an answer for this server", draft, guild_id=guild_id)
+    def for_add(
+        cls, interaction: discord.Interaction[MeetingBot], draft: EntryDraft | None = None
+    ) -> EntryModal:
+        return cls(interaction, "Add an answer for this server", draft)
 
     @classmethod
     def for_edit(
-        cls, entry_id: str, draft: EntryDraft, expected_version: int, *, guild_id: int | None = None
+        cls,
+        interaction: discord.Interaction[MeetingBot],
+        entry_id: str,
+        draft: EntryDraft,
+        expected_version: int,
     ) -> EntryModal:
         return cls(
-            f"Edit {entry_id}", draft, entry_id=entry_id, expected_version=expected_version, guild_id=guild_id
+            interaction, f"Edit {entry_id}", draft, entry_id=entry_id, expected_version=expected_version
         )
 
-    def again(self, draft: EntryDraft, expected_version: int | None = None) -> EntryModal:
-        """The same form, filled with `draft` (what the moderator typed)."""
+    def again(
+        self, draft: EntryDraft, expected_version: int | None = None
+    ) -> Callable[[discord.Interaction[MeetingBot]], EntryModal]:
+        """How to reopen this form filled with `draft` (what the moderator typed), from a button
+        pressed in the same server (`OwnerView` checks that)."""
         version = expected_version if expected_version is not None else self.expected_version
-        return EntryModal(
-            self.title, draft, entry_id=self.entry_id, expected_version=version, guild_id=self.guild_id
-        )
+
+        def reopen(interaction: discord.Interaction[MeetingBot]) -> EntryModal:
+            return EntryModal(
+                interaction, self.title, draft, entry_id=self.entry_id, expected_version=version
+            )
+
+        return reopen
 
     def typed(self) -> EntryDraft:
         return draft_from_text(
@@ -331,9 +348,7 @@ class EntryModal(discord.ui.Modal):
                 interaction,
                 "Nothing was saved. Press **Edit and retry** to reopen the form with what you typed.",
                 embed=draft_problems_embed(exc),
-                view=RetryView(
-                    interaction.user.id, partial(self.again, exc.draft), "Edit and retry", guild_id=guild_id
-                ),
+                view=RetryView(interaction, self.again(exc.draft), "Edit and retry"),
             )
             return
         except VersionConflict as exc:
@@ -342,12 +357,7 @@ class EntryModal(discord.ui.Modal):
                 f"{exc} Nothing was overwritten. Reopen `/qa edit` to start from their version, "
                 f"or reopen the form with your text to replace version {exc.actual} knowingly "
                 "(see `/qa history` for what they changed).",
-                view=RetryView(
-                    interaction.user.id,
-                    partial(self.again, draft, exc.actual),
-                    "Reopen with my text",
-                    guild_id=guild_id,
-                ),
+                view=RetryView(interaction, self.again(draft, exc.actual), "Reopen with my text"),
             )
             return
         except StoreError as exc:
@@ -356,9 +366,7 @@ class EntryModal(discord.ui.Modal):
             await respond(
                 interaction,
                 f"Not saved: {exc} Your text is kept: press **Reopen with my text** to try again.",
-                view=RetryView(
-                    interaction.user.id, partial(self.again, draft), "Reopen with my text", guild_id=guild_id
-                ),
+                view=RetryView(interaction, self.again(draft), "Reopen with my text"),
             )
             return
         await respond(interaction, done, embed=preview_embed(bot, guild_id, stored))
@@ -385,16 +393,17 @@ class EntryModal(discord.ui.Modal):
 # --------------------------------------------------------------------------------------------
 
 
-class OwnerView(discord.ui.View):
+class OwnerView(TrackedView):
     """A view only the moderator who opened it may use (and only while they may curate)."""
 
-    def __init__(
-        self, owner_id: int, *, timeout: float | None = VIEW_TIMEOUT, guild_id: int | None = None
-    ) -> None:
-        super().__init__(timeout=timeout)
-        self.owner_id = owner_id
+    #: How long the buttons listen after their last click.
+    listen_seconds: ClassVar[float] = VIEW_TIMEOUT
+
+    def __init__(self, interaction: discord.Interaction[MeetingBot]) -> None:
+        super().__init__(interaction, timeout=self.listen_seconds)
+        self.owner_id = interaction.user.id
         #: The server the buttons were made in: they act there or nowhere.
-        self.guild_id = guild_id
+        self.guild_id = interaction.guild_id
 
     async def interaction_check(self, interaction: discord.Interaction[MeetingBot], /) -> bool:  # type: ignore[override]
         require_owner(interaction, self.owner_id)
@@ -416,9 +425,12 @@ class RetryView(OwnerView):
     """One button that reopens a form filled with what the moderator typed."""
 
     def __init__(
-        self, owner_id: int, make_modal: Callable[[], EntryModal], label: str, *, guild_id: int | None = None
+        self,
+        interaction: discord.Interaction[MeetingBot],
+        make_modal: Callable[[discord.Interaction[MeetingBot]], EntryModal],
+        label: str,
     ) -> None:
-        super().__init__(owner_id, guild_id=guild_id)
+        super().__init__(interaction)
         self.make_modal = make_modal
         self.retry.label = label
 
@@ -427,12 +439,16 @@ class RetryView(OwnerView):
         self, interaction: discord.Interaction[MeetingBot], button: discord.ui.Button[RetryView]
     ) -> None:
         # A fresh modal each time: a submitted modal is spent, and the button may be pressed again.
-        await interaction.response.send_modal(self.make_modal())
+        await interaction.response.send_modal(self.make_modal(interaction))
 
 
 class ConfirmRemoveView(OwnerView):
-    def __init__(self, owner_id: int, guild_id: int, stored: StoredEntry) -> None:
-        super().__init__(owner_id, timeout=5 * 60.0, guild_id=guild_id)
+    listen_seconds = CONFIRM_TIMEOUT
+
+    def __init__(
+        self, interaction: discord.Interaction[MeetingBot], guild_id: int, stored: StoredEntry
+    ) -> None:
+        super().__init__(interaction)
         self.guild_id = guild_id
         self.stored = stored
 
@@ -473,9 +489,9 @@ class ListPager(OwnerView):
     """Pages through a server's entries, `LIST_PAGE_SIZE` at a time."""
 
     def __init__(
-        self, owner_id: int, entries: Sequence[StoredEntry], heading: str, *, guild_id: int | None = None
+        self, interaction: discord.Interaction[MeetingBot], entries: Sequence[StoredEntry], heading: str
     ) -> None:
-        super().__init__(owner_id, guild_id=guild_id)
+        super().__init__(interaction)
         self.entries = list(entries)
         self.heading = heading
         self.page = 0
@@ -530,16 +546,16 @@ class GapButton(discord.ui.Button["GapsView"]):
         super().__init__(label=f"Add answer for #{number}", style=discord.ButtonStyle.primary)
         self.gap = gap
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def callback(self, interaction: discord.Interaction[MeetingBot]) -> None:  # type: ignore[override]
         phrasings = [" ".join(v.split()) for v in self.gap.variants][:MAX_PHRASINGS]
         draft = EntryDraft(questions=phrasings, answer="", excerpts=[], speaker=None)
-        await interaction.response.send_modal(EntryModal.for_add(draft, guild_id=interaction.guild_id))
+        await interaction.response.send_modal(EntryModal.for_add(interaction, draft))
 
 
 class GapsView(OwnerView):
     """One "Add answer for #n" button per listed gap (the first `MAX_GAP_BUTTONS`)."""
 
-    def __init__(self, owner_id: int, gaps: Sequence[Gap], *, guild_id: int | None = None) -> None:
-        super().__init__(owner_id, guild_id=guild_id)
+    def __init__(self, interaction: discord.Interaction[MeetingBot], gaps: Sequence[Gap]) -> None:
+        super().__init__(interaction)
         for number, gap in enumerate(gaps[:MAX_GAP_BUTTONS], start=1):
             self.add_item(GapButton(number, gap))

@@ -3,9 +3,9 @@
 A moderator's buttons and forms live in memory (they time out, and none survive a restart).
 discord.py drops a click or a submission whose custom_id no view or modal claims, so Discord
 shows "This interaction failed" and a form's typed text is lost. `MeetingBot` marks each such
-interaction as it is dispatched (`mark_unclaimed`) and answers it from `on_interaction`
-(`answer_unclaimed`): a click is told the buttons expired, a form gets back everything typed
-in it, as a file, so nothing is lost.
+interaction as it is dispatched (`mark_unclaimed`, from the client's `LiveComponents`) and
+answers it from `on_interaction` (`answer_unclaimed`): a click is told the buttons expired, a
+form gets back everything typed in it, as a file, so nothing is lost.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 
 from bot.discord_app.replies import respond
+
+if TYPE_CHECKING:
+    from bot.discord_app.client import MeetingBot
 
 log = logging.getLogger(__name__)
 
@@ -42,35 +45,10 @@ _LABELS: Final = {
 }
 
 
-def is_claimed(client: discord.Client, interaction: discord.Interaction) -> bool:
-    """Whether discord.py's view store has a handler for this component click or form.
-
-    Reads the view store the way `ViewStore.dispatch_view` / `dispatch_modal` do (discord.py
-    offers no public lookup). If that shape ever changes, every interaction counts as claimed:
-    a missing explanation is better than a second response to an interaction."""
-    store = getattr(getattr(client, "_connection", None), "_view_store", None)
-    modals = getattr(store, "_modals", None)
-    views = getattr(store, "_views", None)
-    dynamic = getattr(store, "_dynamic_items", None)
-    if not isinstance(modals, dict) or not isinstance(views, dict) or not isinstance(dynamic, dict):
-        return True
-    data: dict[str, Any] = dict(interaction.data or {})
-    custom_id = str(data.get("custom_id", ""))
-    if interaction.type is discord.InteractionType.modal_submit:
-        return custom_id in modals
-    if any(pattern.fullmatch(custom_id) for pattern in dynamic):
-        return True
-    key = (data.get("component_type"), custom_id)
-    message_id = interaction.message.id if interaction.message is not None else None
-    item = views.get(message_id, {}).get(key) or views.get(None, {}).get(key)
-    view = getattr(item, "view", None)
-    return view is not None and not view.is_finished()
-
-
-def mark_unclaimed(client: discord.Client, interaction: discord.Interaction) -> None:
+def mark_unclaimed(client: MeetingBot, interaction: discord.Interaction) -> None:
     """Called as discord.py dispatches the interaction, before any handler has run."""
     if interaction.type in (discord.InteractionType.component, discord.InteractionType.modal_submit):
-        interaction.extras[UNCLAIMED] = not is_claimed(client, interaction)
+        interaction.extras[UNCLAIMED] = not client.live_components.claims(interaction)
 
 
 def typed_fields(data: Any) -> list[tuple[str, str]]:

@@ -19,9 +19,13 @@ if TYPE_CHECKING:
     from bot.discord_app.client import MeetingBot
 
 
-class FeedbackButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"fb:(?P<qid>[0-9]+):(?P<vote>[01])"
-):
+#: The custom_ids of the components below (their state is in them); see `LiveComponents.listen_for`.
+FEEDBACK_ID = re.compile(r"fb:(?P<qid>[0-9]+):(?P<vote>[01])")
+# Menus sent before the server id was dropped from the custom_id carry it as a first number.
+SUGGESTION_ID = re.compile(r"sg:(?:[0-9]+:)?(?P<nonce>[0-9]+)")
+
+
+class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=FEEDBACK_ID):
     def __init__(self, question_id: int, *, helpful: bool) -> None:
         self.question_id = question_id
         self.helpful = helpful
@@ -59,11 +63,7 @@ class FeedbackButton(
         await respond(interaction, thanks)
 
 
-class SuggestionSelect(
-    discord.ui.DynamicItem[discord.ui.Select[Any]],
-    # Menus sent before the server id was dropped from the custom_id carry it as a first number.
-    template=r"sg:(?:[0-9]+:)?(?P<nonce>[0-9]+)",
-):
+class SuggestionSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=SUGGESTION_ID):
     """A menu of the questions closest to one the bot could not answer; choosing one answers it
     (in the server, or DM, where it is chosen)."""
 

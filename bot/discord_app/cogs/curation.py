@@ -150,7 +150,7 @@ class CurationCog(
     async def add(self, interaction: discord.Interaction[MeetingBot]) -> None:
         guild_id = self._guild(interaction)
         await self.curation.require_room(guild_id)
-        await interaction.response.send_modal(EntryModal.for_add(guild_id=guild_id))
+        await interaction.response.send_modal(EntryModal.for_add(interaction))
 
     @app_commands.command(name="edit", description="Edit one of this server's answers (opens a form)")
     @app_commands.rename(entry_id="id")
@@ -162,7 +162,7 @@ class CurationCog(
     ) -> None:
         guild_id = self._guild(interaction)
         stored = await self.curation.live_entry(guild_id, entry_id.strip())
-        modal = EntryModal.for_edit(stored.id, draft_of(stored), stored.version, guild_id=guild_id)
+        modal = EntryModal.for_edit(interaction, stored.id, draft_of(stored), stored.version)
         await interaction.response.send_modal(modal)
 
     @app_commands.command(
@@ -182,7 +182,7 @@ class CurationCog(
             f"Remove {code(stored.id)}? It stops answering in this server at once; "
             "its history is kept and /qa revert can restore it.",
             embed=entry_summary_embed(stored, stored.id),
-            view=ConfirmRemoveView(interaction.user.id, guild_id, stored),
+            view=ConfirmRemoveView(interaction, guild_id, stored),
         )
 
     @app_commands.command(name="revert", description="Make an earlier version of an entry current again")
@@ -255,7 +255,7 @@ class CurationCog(
         heading = "This server's answers"
         if query:
             heading += f" matching \u201c{' '.join(query.split())}\u201d"
-        pager = ListPager(interaction.user.id, entries, heading, guild_id=guild_id)
+        pager = ListPager(interaction, entries, heading)
         await respond(interaction, embed=pager.embed(), view=pager if pager.pages > 1 else None)
 
     @app_commands.command(name="export", description="Download this server's answers as a YAML file")
@@ -322,7 +322,7 @@ class CurationCog(
         await respond(
             interaction,
             embed=gaps_embed(gaps, days),
-            view=GapsView(interaction.user.id, gaps, guild_id=guild_id),
+            view=GapsView(interaction, gaps),
         )
 
     @app_commands.command(
