@@ -144,8 +144,9 @@ def judge(asked: Asked, doc: Document, lexicon: EntityLexicon) -> Verdict:
             return Verdict(False, "The article doesn't give that level of detail.")
     if not focus.yes_no and facet == "place":
         # "Which city in Germany?" is not answered by "in Germany": the entry must add a place.
+        # Only a place named as a location counts ("the US-Japan meeting" names no location).
         places = {e for e in doc.entities | doc.mentioned if lexicon.kind(e) in LOCATION_KINDS}
-        if places and places <= asked.named:
+        if places and places <= located_places(asked.text, lexicon) & asked.named:
             return Verdict(False, "The article doesn't say where more precisely than that.")
     if not focus.yes_no and facet == "date":
         # "What day in May?" is not answered by "in May".
@@ -153,6 +154,55 @@ def judge(asked: Asked, doc: Document, lexicon: EntityLexicon) -> Verdict:
         if stated and stated <= set(_CALENDAR.findall(asked.text.lower())):
             return Verdict(False, "The article doesn't give a more precise date than that.")
     return YES
+
+
+_PEOPLE_FACETS: Final = frozenset({"person", "role"})
+#: Nouns for people that a nationality picks out ("Japanese ministers", "Japan's side").
+_PEOPLE_NOUNS: Final = frozenset(
+    {"minister", "ministers", "official", "officials", "side", "delegation", "delegates", "delegate",
+     "representative", "representatives", "participant", "participants", "team", "people",
+     "leader", "leaders", "counterpart", "counterparts", "secretary", "ministry"}
+)  # fmt: skip
+#: Words of a role a nationality may stand before ("Japan's defense minister").
+_ROLE_WORDS: Final = frozenset({"foreign", "defense", "defence", "prime", "top"})
+#: Words that put a country's people before it ("from Japan", "represented the United States").
+_FOR_A_SIDE: Final = frozenset({"from", "represented", "representing", "represent", "for"})
+
+
+def asked_side(question: str, lexicon: EntityLexicon) -> str | None:
+    """The country whose people a question asks about ("Which *Japanese* ministers ...", "who
+    came *from Japan*"), when it names exactly one that way."""
+    cased = cased_tokens(question)
+    lower = [t.lower() for t in cased]
+    sides: set[str] = set()
+    for m in lexicon.recognize_tokens(cased, frozenset()):
+        if lexicon.kind(m.entity_id) != "country":
+            continue
+        after = lower[m.end] if m.end < len(lower) else ""
+        before = lower[m.start - 1] if m.start > 0 else ""
+        if (
+            after in _PEOPLE_NOUNS
+            or (after in {"s", "'s"} and m.end + 1 < len(lower) and lower[m.end + 1] in _PEOPLE_NOUNS)
+            or before in _FOR_A_SIDE
+        ):
+            sides.add(m.entity_id)
+    return next(iter(sides)) if len(sides) == 1 else None
+
+
+def of_the_side(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
+    """Whether `doc` speaks of the people of the country the question asks about: only of them,
+    or of both sides with at least two of theirs ("Which Japanese ministers took part?" is
+    answered by the Japanese delegation or all four attendees, not by the two diplomats)."""
+    if asked.focus.facet not in _PEOPLE_FACETS:
+        return True
+    side = asked_side(asked.text, lexicon)
+    country = lexicon.get(side) if side is not None else None
+    if country is None:
+        return True
+    people = [lexicon.get(e) for e in doc.entities | doc.mentioned if lexicon.kind(e) == "person"]
+    known = [p for p in people if p is not None and p.in_source]
+    theirs = sum(p.country == country.name for p in known)
+    return not known or theirs == len(known) or theirs >= 2
 
 
 def _same_occasion(question: str, doc_text: str, lexicon: EntityLexicon) -> bool:
@@ -172,7 +222,10 @@ def _same_occasion(question: str, doc_text: str, lexicon: EntityLexicon) -> bool
         forms = [normalize_query(f) for f in entity.surface_forms()]
         names = "|".join(re.escape(f) for f in forms if f)
         pattern = rf"\b{qualifier}(?: (?:{_OCCASION_FILLERS}))* (?:{names})\b"
-        if re.search(pattern, doc_text) is None:
+        # "the next Contact Group meeting" is the one "meeting next week": the qualifier may
+        # also follow the name closely.
+        after = rf"\b(?:{names})(?: \w+)? {qualifier} (?:week|month|year)\b"
+        if re.search(pattern, doc_text) is None and re.search(after, doc_text) is None:
             return False
     return True
 
@@ -227,6 +280,23 @@ def _numbers(text: str) -> set[int]:
 
 #: "in Osaka?": a capitalised word after a locating word, which no entity names, is a place.
 _PLACE_WORD = re.compile(r"\b(?:in|at|near)\s+((?:[A-Z][a-z]+)(?:\s+[A-Z][a-z]+)?)\b")
+
+
+#: Words before a place the question already names as given ("in Germany", "before Japan").
+_GIVEN_PLACE_WORDS: Final = _LOCATING_WORDS | frozenset({"before", "after", "than", "besides", "except"})
+
+
+def located_places(question: str, lexicon: EntityLexicon) -> frozenset[str]:
+    """The places a question names as given ("which city in Germany", "which country before
+    Japan"), not as modifiers ("the US-Japan meeting")."""
+    cased = cased_tokens(question)
+    return frozenset(
+        m.entity_id
+        for m in lexicon.recognize_tokens(cased, frozenset())
+        if m.start > 0
+        and cased[m.start - 1].lower() in _GIVEN_PLACE_WORDS
+        and lexicon.kind(m.entity_id) in LOCATION_KINDS
+    )
 
 
 def premise_of(question: str, lexicon: EntityLexicon) -> Premise | None:

@@ -19,6 +19,7 @@ from bot.core.answerability import (
     contradicts,
     identity_claim,
     judge,
+    of_the_side,
     premise_of,
     says_the_rest,
     states_facet,
@@ -177,9 +178,14 @@ class AnswerService:
             )
             if about.answered:
                 return about
-        if part.leans:
-            return self._answer_part(question, part, scope)
         alone = Part(with_default_subject(part.question))
+        if part.leans:
+            leaned = self._answer_part(question, part, scope)
+            if leaned.answered or alone.question == part.question:
+                return leaned
+            # "Who attended? Where was it?": an event's "it" that the question before does not
+            # explain is the meeting.
+            return self._answer_part(question, alone, scope)
         if not part.context:
             return self._answer_part(question, alone, scope)
         tries = [part, alone] if part.context_first else [alone, part]
@@ -294,6 +300,8 @@ class AnswerService:
             doc = match.doc
             if query.entities and _speaks_of_others(doc, query.entities):
                 continue
+            if not of_the_side(asked, doc, self.lexicon):
+                continue  # "Which Japanese ministers ...?" is not about the American delegation
             best = match.score if best is None else best
             if match.score < max(self.answer_threshold, best - self.weights.fallthrough_margin):
                 break

@@ -178,7 +178,22 @@ class EntityLexicon:
         if best is None:
             return None
         key = best[0]
+        if not _word_by_word_typo(gram, key):
+            return None
         aliases = [a for a in self._aliases[key] if not a.case_sensitive and len(key) >= MIN_FUZZY_CHARS]
         if not aliases:
             return None
         return aliases[0].entity_id, float(best[1]) / 100.0
+
+
+#: How close each word of a several-word name must be to count as a typo of it.
+WORD_TYPO_CUTOFF = 70.0
+
+
+def _word_by_word_typo(gram: str, key: str) -> bool:
+    """Whether a several-word n-gram misspells the alias word by word: "secretary of defense" is
+    close to "secretary of state" as a string, but "defense" is no typo of "state"."""
+    words, alias_words = gram.split(), key.split()
+    if len(words) < 2 or len(words) != len(alias_words):
+        return True
+    return all(fuzz.ratio(a, b) >= WORD_TYPO_CUTOFF for a, b in zip(words, alias_words, strict=True))

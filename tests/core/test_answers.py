@@ -318,3 +318,36 @@ def test_another_country_in_a_stated_concern_is_corrected(service: AnswerService
         "The ministers were concerned about Russia's military cooperation with Iran, right?"
     )
     assert answer.answer.startswith("No \u2014") and "China" in answer.answer, answer.answer
+
+
+def test_a_nationality_picks_out_that_countrys_people(service: AnswerService) -> None:
+    # "Japanese" is one word away from the American delegation's "Which American ministers ...?".
+    japanese = service.answer("Which Japanese ministers took part in the 2+2 talks?")
+    assert japanese.answered and "Hamada" in japanese.answer and "Hayashi" in japanese.answer
+    assert service.answer("Who represented Japan?").entry_id == "japan-delegation"
+    assert service.answer("who came from the US").entry_id == "us-delegation"
+    # A question about someone else the country did something to is not about its people.
+    assert service.answer("Who did Japan invite to the G7?").entry_id == "zelensky-g7-invitation"
+
+
+def test_a_country_that_only_describes_the_meeting_is_not_where_it_was(service: AnswerService) -> None:
+    # "US-Japan" names the meeting, not a place it was held in; "in Germany" does name the place.
+    for question in ("Where was the US-Japan security meeting held?", "where was the us japan mtg tho"):
+        answer = service.answer(question)
+        assert answer.answered and "Washington" in answer.answer, question
+    assert not service.answer("Which city in Germany is hosting the Contact Group?").answered
+    assert not service.answer("Which country held the G7 presidency before Japan?").answered
+
+
+def test_two_questions_in_a_row_are_both_answered(service: AnswerService) -> None:
+    answer = service.answer("who attended? where was it?")
+    assert [p.entry_id for p in answer.parts] == ["attendees", "meeting-location"]
+    when = service.answer("where was the meeting? when?")
+    assert [p.entry_id for p in when.parts] == ["meeting-location", "meeting-date"]
+
+
+def test_the_next_occasion_is_the_one_said_to_come_next_week(service: AnswerService) -> None:
+    answer = service.answer(
+        "Did Austin say about 30 defense ministers would attend the next contact group meeting?"
+    )
+    assert answer.answer.startswith("No") and "50" in answer.answer

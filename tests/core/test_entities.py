@@ -36,6 +36,12 @@ def test_typos_resolve_to_the_entity() -> None:
     assert ids("secretery of state") == ["blinken"]
 
 
+def test_a_name_of_several_words_is_misspelt_word_by_word() -> None:
+    # "secretary of defense" is close to "secretary of state" as a string, but not a typo of it.
+    assert ids("who is the secretary of defense") == []
+    assert ids("who is the secretery of stat") == ["blinken"]
+
+
 def test_fuzzy_match_reports_a_lower_score() -> None:
     [mention] = LEXICON.recognize("blinkn")
     assert 0.8 < mention.score < 1.0

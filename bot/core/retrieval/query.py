@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,7 +16,22 @@ from bot.core.text import QUESTION_WORDS, STOP_WORDS, cased_tokens, stem
 #: Query terms for words no document contains start with this (it never starts a real term).
 UNKNOWN_PREFIX = "?"
 #: Words that ask for what someone said, as stems.
-SPEECH_STEMS = frozenset({"say", "tell", "quot", "remark", "comment", "speak", "claim", "word", "statement"})
+SPEECH_STEMS = frozenset(
+    {
+        "say",
+        "tell",
+        "quot",
+        "remark",
+        "comment",
+        "speak",
+        "claim",
+        "word",
+        "statement",
+        "describ",
+        "character",
+        "characteris",
+    }
+)
 #: Words that introduce whose words follow ("a quote from Austin", "remarks by Blinken").
 SOURCE_WORDS = frozenset({"from", "by", "of"})
 ARTICLES = frozenset({"the", "a", "an", "us", "japan", "japanese", "american"})
@@ -114,7 +130,7 @@ class QueryAnalyzer:
             term = stem(tok)
             terms[term] = max(terms.get(term, 0.0), idf(term) * weight_scale)
         key_words = [corrections.get(t, t) for t in lower if t not in STOP_WORDS]
-        speaker = self._speaker(lower, mentions)
+        speaker = self._speaker(lower, mentions, _possessives(question))
         return QueryAnalysis(
             text=question,
             key=" ".join(key_words),
@@ -141,12 +157,17 @@ class QueryAnalyzer:
         }
         return frozenset({entity_id} | people)
 
-    def _speaker(self, lower: list[str], mentions: list[Mention]) -> str | None:
-        """Who is nearest a speech verb ("say", "quote", "remarks"), preferring one before it."""
+    def _speaker(self, lower: list[str], mentions: list[Mention], possessive: frozenset[str]) -> str | None:
+        """Who is nearest a speech verb ("say", "quote", "remarks"), preferring one before it;
+        never a name in the possessive ("How did Hayashi describe *Russia's* aggression?")."""
         named = {k for m in mentions for k in range(m.start, m.end)}
         # A word inside a name is not a verb: "joint statement" names a document.
         verbs = [i for i, t in enumerate(lower) if i not in named and stem(t) in SPEECH_STEMS]
-        voices = [m for m in mentions if m.in_source and self._can_speak(m.entity_id)]
+        voices = [
+            m
+            for m in mentions
+            if m.in_source and self._can_speak(m.entity_id) and lower[m.end - 1] not in possessive
+        ]
         if not verbs or not voices:
             return None
         verb = verbs[0]
@@ -177,8 +198,31 @@ class QueryAnalyzer:
         return best
 
 
+#: A name in the possessive before a word for a thing, not for people who speak ("Russia's
+#: aggression", but not "Ukraine's government" or "Japan's foreign minister").
+_POSSESSIVE = re.compile(
+    r"(\w+)['\u2019]s\s+(?!(?:government|officials?|president|prime|foreign|defen[cs]e|leaders?|ministers?"
+    r"|ministry|side|delegation|spokes\w*|embassy|people|envoy|top|words?|remarks?|quotes?|comments?"
+    r"|statements?|views?|answers?|repl\w+|response|message|speech|exact|own)\b)",
+    re.IGNORECASE,
+)
+
+
+def _possessives(text: str) -> frozenset[str]:
+    """The names written in the possessive of a thing ("Russia's aggression" -> {"russia"})."""
+    return (
+        frozenset(m.group(1).lower() for m in _POSSESSIVE.finditer(text))
+        if "'" in text or "\u2019" in text
+        else frozenset()
+    )
+
+
 def _introduced_by_source_word(lower: list[str], start: int) -> bool:
+    """ "a quote from Austin", "remarks by Blinken": a source word right after words of speech
+    ("the infrastructure of Ukraine" names a topic)."""
     at = start - 1
     while at >= 0 and lower[at] in ARTICLES:
         at -= 1
-    return at >= 0 and lower[at] in SOURCE_WORDS
+    if at < 1 or lower[at] not in SOURCE_WORDS:
+        return False
+    return stem(lower[at - 1]) in SPEECH_STEMS

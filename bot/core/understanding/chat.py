@@ -203,6 +203,15 @@ _FILLER_RE = re.compile(
 _STRETCH = re.compile(r"([a-z])\1{2,}")
 
 
+#: A question word typed as another real word ("Were was it held?", "wen is the summit"): only
+#: where a verb follows at the start of a sentence, so "Were there four?" keeps its "were".
+_MISTYPED_QUESTION_WORD = re.compile(
+    r"(?:^|(?<=[.?!,;:]\s))(were|wer|wen|wat)(?=\s+(?:was|is|are|were|did|does|do|will|would|can|could|should|has|have)\b)",
+    re.IGNORECASE,
+)
+_MEANT: Final = {"were": "where", "wer": "where", "wen": "when", "wat": "what"}
+
+
 def _is_emoji(ch: str) -> bool:
     category = unicodedata.category(ch)
     # So: pictographs and emoji; Sk: skin-tone modifiers; Cf/Mn cover joiners and variation selectors.
@@ -245,5 +254,6 @@ def clean_chat(text: str) -> str:
     cleaned = _STRETCH.sub(r"\1", cleaned)
     cleaned = _FILLER_RE.sub(" ", cleaned)
     cleaned = expand_abbreviations(cleaned)
+    cleaned = _MISTYPED_QUESTION_WORD.sub(lambda m: _MEANT[m.group(1).lower()], cleaned)
     cleaned = re.sub(r"\s+", " ", cleaned).strip(" ,;-")
     return cleaned if any(ch.isalnum() for ch in cleaned) else text.strip()

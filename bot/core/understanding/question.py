@@ -173,8 +173,13 @@ def opens_question(text: str) -> bool:
     return first in WH_WORDS or first in AUXILIARIES or first in REQUEST_VERBS
 
 
+#: "1) where is it 2) when": the numbers of a list of questions (a line break of their own).
+_LIST_MARK: Final = re.compile(r"(?:(?<=\s)|^)\(?\d{1,2}[).]\s+(?=[A-Za-z])")
+
+
 def sentences(text: str) -> list[str]:
     """The sentences of a message, each with its end mark (abbreviation dots do not split)."""
+    text = _LIST_MARK.sub("\n", text)
     protected = _NOT_A_STOP.sub(lambda m: m.group(0).replace(".", "\x00"), text)
     return [s.replace("\x00", ".").strip() for s in _SENTENCE.findall(protected) if s.strip()]
 
@@ -257,7 +262,8 @@ _IT = re.compile(r"\bit\b", re.IGNORECASE)
 _EVENT_QUESTION = re.compile(
     r"\b(?:where|when|(?:what|which) (?:day|date|time|city|country|place))\b.*\bit\b"
     r".*\b(?:held|happen|happened|take place|took place"
-    r"|hosted|start|started|end|ended)\b",
+    r"|hosted|start|started|end|ended)\b"
+    r"|^(?:where|when)\s+(?:was|is|will)\s+it(?:\s+be)?\W*$",
     re.IGNORECASE,
 )
 
@@ -386,7 +392,7 @@ def find_questions(text: str) -> list[Part]:
             if relayed is not None:
                 # "He wants to know where the talks were. Can you tell me?" asks where they were.
                 found.append(_after(Part(relayed), before))
-            elif not background and previous and _asks_nothing_itself(asked):
+            elif not background and previous and request:
                 pass  # "... Where was it? Can you tell me?": one question
             elif not background and previous:
                 found.append(_after(_sibling(asked, previous, " ".join(said[: at - 1])), before))
@@ -444,9 +450,27 @@ def _sibling(question: str, first: str, before: str = "") -> Part:
     """A later question of the same message, which may point back to the first one ("... and
     where was it held?" is usually about the meeting: it is tried alone first)."""
     before = f"{before} {first}".strip()
+    if _LEADING_WH.fullmatch(question.strip(" ?!.")):
+        return Part(_asked_again(question, first), before=before)
     if not _points_back(question):
         return Part(question, before=before)
     return Part(question, first, _topic_words(question) <= SIBLING_MAX_WORDS, False, before)
+
+
+_LEADING_WH: Final = re.compile(
+    r"^\s*(?:who|whom|what|when|where|which|why|how(?: many| much| long)?)\b", re.I
+)
+
+
+def _asked_again(bare: str, first: str) -> str:
+    """ "Where was the meeting? When?" -> "When was the meeting?"; "Did Japan finish it? When?"
+    -> "When did Japan finish it?": a bare question word asks it of the question before."""
+    word = bare.strip(" ?!.").lower()
+    body = first.strip().rstrip("?!. ")
+    swapped = _LEADING_WH.sub("", body, count=1)
+    if swapped != body:
+        return f"{word}{swapped}?"
+    return f"{word} {body[:1].lower()}{body[1:]}?"
 
 
 def personal_pronouns(question: str) -> set[str]:

@@ -50,6 +50,21 @@ def test_a_name_after_say_about_is_the_topic_not_the_speaker(service: AnswerServ
     assert service.engine.analyze("how was the war described in the joint statement").speaker is None
 
 
+def test_a_name_in_the_possessive_of_a_thing_is_the_topic(service: AnswerService) -> None:
+    analyze = service.engine.analyze
+    assert analyze("How did Hayashi describe Russia's aggression in his quote?").speaker == "hayashi"
+    assert analyze("how was russia's invasion described").speaker is None
+    # ... but a country's government, or someone's words, speak for them.
+    assert analyze("What did Ukraine's government say?").speaker == "ukraine"
+    assert analyze("What were Blinken's words about Japan?").speaker == "blinken"
+
+
+def test_of_names_whose_words_only_after_words_of_speech(service: AnswerService) -> None:
+    analyze = service.engine.analyze
+    assert analyze("what did they say about the attacks on the infrastructure of Ukraine").speaker is None
+    assert analyze("what are the remarks of Hayashi").speaker == "hayashi"
+
+
 def test_real_words_are_not_corrected_into_other_words(service: AnswerService) -> None:
     # "spending" is not a misspelt "sending", nor "tanks" a misspelt "thanks".
     assert service.engine.analyze("How much is the US spending on Ukraine?").oov == ("spending",)
@@ -63,6 +78,8 @@ def test_real_words_are_not_corrected_into_other_words(service: AnswerService) -
 def test_asks_for_words_recognises_speech_verbs() -> None:
     assert asks_for_words("What did Blinken say about Putin?")
     assert asks_for_words("any quotes from Austin")
+    assert asks_for_words("How did Hayashi describe the war?")
+    assert asks_for_words("how did austin characterize the allies")
     assert not asks_for_words("Who attended the meeting?")
 
 

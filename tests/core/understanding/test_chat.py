@@ -20,6 +20,10 @@ from bot.core.understanding.chat import clean_chat, expand_abbreviations, strip_
         ("what did the U.S. say", "what did the US say"),
         ("Who is Lloyd J. Austin III?", "Who is Lloyd J. Austin III?"),
         ("what did they say :) <:pepe:123456> :thumbsup:", "what did they say"),
+        # a question word typed as another word, where a verb follows it
+        ("Were was the meeting held?", "where was the meeting held?"),
+        ("Who came? wen is the summit", "Who came? when is the summit"),
+        ("Were there four ministers?", "Were there four ministers?"),
     ],
 )
 def test_cleans_chat(message: str, cleaned: str) -> None:

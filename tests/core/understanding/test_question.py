@@ -66,6 +66,21 @@ def test_finds_the_question_in_a_message(message: str, asked: list[str]) -> None
         ),
         ("Where is it, and roughly how many will come?", ["Where is it", "how many will come?"]),
         ("Did they discuss China and Russia?", ["Did they discuss China and Russia?"]),
+        # a numbered list of questions
+        (
+            "1) where's the G7 summit 2) when is it",
+            ["where's the G7 summit", "when is it"],
+        ),
+        # a bare question word asks it of the question before
+        ("Where was the meeting? When?", ["Where was the meeting?", "when was the meeting?"]),
+        (
+            "Did Japan finish the NATO program? When?",
+            ["Did Japan finish the NATO program?", "when did Japan finish the NATO program?"],
+        ),
+        # a question sentence of function words only is still a question ...
+        ("Who attended? Where was it?", ["Who attended?", "Where was it?"]),
+        # ... but a bare request is not
+        ("Where was it? Can you tell me?", ["Where was it?"]),
         ("What did the U.S. and Japan agree on?", ["What did the US and Japan agree on?"]),
     ],
 )
