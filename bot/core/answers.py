@@ -34,7 +34,7 @@ from bot.core.models import Entity, Entry, Quote, Scope
 from bot.core.references import facet_of_choice, occasion_before, with_person_named
 from bot.core.retrieval import DEFAULT_WEIGHTS, Match, QueryAnalysis, RetrievalEngine, Weights, asks_for_words
 from bot.core.retrieval.vocabulary import Vocabulary
-from bot.core.text import QUESTION_WORDS, STOP_WORDS, normalize_query
+from bot.core.text import QUESTION_WORDS, STOP_WORDS, cased_tokens, normalize_query
 from bot.core.understanding import MAX_PARTS, Part, understand
 from bot.core.understanding.focus import MISSING, Focus, choice_of, focus_of
 from bot.core.understanding.question import asks_with_a_question_word, with_default_subject
@@ -207,6 +207,12 @@ class AnswerService:
                 return self._answered(question, named[0])
             if named:
                 return _combine(question, [self._answered(question, match) for match in named])
+        person = self._name_asked_of(part.question)
+        if person is not None:
+            # "What is the name of Japan's Defense Minister?": who holds that role.
+            who = self._who_is(person, scope)
+            if who is not None:
+                return self._answered(question, who)
         focus = focus_of(part.question)
         text = self._search_text(part, focus, scope)
         if focus.others and part.before:
@@ -265,6 +271,12 @@ class AnswerService:
         own_speaker = query.speaker is not None and any(
             m.entity_id == query.speaker for m in self.lexicon.recognize(part.question)
         )
+        speaks_as_person = query.speaker is not None and self.lexicon.kind(query.speaker) == "person"
+        if speaking and own_speaker and speaks_as_person and focus.facet is None and not focus.yes_no:
+            # "What did Austin say to the reporters?" asks for his words: an entry that quotes
+            # nobody (the news conference itself) does not give them.
+            focus = replace(focus, facet="quote")
+            asked = replace(asked, focus=focus)
         if (
             speaking
             and own_speaker
@@ -311,6 +323,8 @@ class AnswerService:
                 # Small talk or a question about the bot: a friendly reply, no claim from the source.
                 return self._abstain(question, doc.answer, [], query)
             if doc.not_in_article:
+                if not states_facet(asked, doc):
+                    continue  # "the article does not quote Hamada" is no reply to "what's his name?"
                 # A curated "the article does not say": the honest reply.
                 return self._abstain(question, doc.answer, matches, query)
             if asked.unknown and not contradicts(asked, doc, self.lexicon):
@@ -377,6 +391,24 @@ class AnswerService:
             ):
                 return match
         return None
+
+    def _name_asked_of(self, question: str) -> str | None:
+        """The person whose name is asked for by role ("the name of Japan's defense minister")."""
+        asked = _NAME_OF.search(question)
+        if asked is None:
+            return None
+        cased = cased_tokens(asked.group(1))
+        mentions = self.lexicon.recognize_tokens(cased, frozenset())
+        first = next((m for m in mentions if self.lexicon.kind(m.entity_id) != "country"), None)
+        if first is None or self.lexicon.kind(first.entity_id) != "person":
+            return None
+        # Only "the" and a country may come before the role ("the name of *the group* Austin
+        # named" asks for the group's name).
+        countries = {
+            k for m in mentions if self.lexicon.kind(m.entity_id) == "country" for k in range(m.start, m.end)
+        }
+        between = [t for k, t in enumerate(cased[: first.start]) if k not in countries]
+        return first.entity_id if all(t.lower() == "the" for t in between) else None
 
     def _who_are_named(self, question: str, scope: Scope) -> list[Match]:
         """For each person `question` names (at most MAX_PARTS), the entry on who they are;
@@ -538,6 +570,9 @@ _NAME_FORM = re.compile(
     r"|suffix|spell(?:ed|t|ing)?|written out)\b",
     re.IGNORECASE,
 )
+
+#: "the name of Japan's defense minister": a name asked for by what the person is.
+_NAME_OF = re.compile(r"\bnames? of\s+(.+)", re.IGNORECASE)
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth")
 

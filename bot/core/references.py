@@ -72,6 +72,8 @@ def occasion_before(part: Part, lexicon: EntityLexicon) -> str | None:
 def facet_of_choice(choice: Choice, lexicon: EntityLexicon) -> Facet | None:
     """What a choice is between: places ("in DC or Tokyo"), days or years, or people; None
     for anything else ("Russia or China" as things condemned)."""
+    if choice.days:
+        return "date"
     found: set[Facet] = set()
     for alternative in (choice.first, choice.second):
         if _CALENDAR_OR_YEAR.fullmatch(alternative.lower()):

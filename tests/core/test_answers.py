@@ -231,6 +231,7 @@ def test_a_count_is_about_what_is_counted_not_the_verb_of_coming(service: Answer
         ("Was it the 2022 or the 2023 meeting?", "meeting-date"),
         ("Did they condemn Russia or China?", "what-was-condemned"),
         ("drills near japan or taiwan?", "drills-near-japan"),
+        ("Was the meeting itself on January 11 or January 12?", "meeting-date"),
     ],
 )
 def test_a_choice_is_answered_with_which_one(service: AnswerService, question: str, entry_id: str) -> None:
@@ -351,3 +352,32 @@ def test_the_next_occasion_is_the_one_said_to_come_next_week(service: AnswerServ
         "Did Austin say about 30 defense ministers would attend the next contact group meeting?"
     )
     assert answer.answer.startswith("No") and "50" in answer.answer
+
+
+def test_a_name_asked_for_by_role_is_who_holds_it(service: AnswerService) -> None:
+    answer = service.answer("What is the name of Japan's Defense Minister mentioned in the article?")
+    assert answer.entry_id == "who-is-hamada"
+    # The name of a group someone spoke of is not that person's name.
+    assert (
+        service.answer("What's the name of the group Austin said would meet next week?").entry_id
+        != "who-is-austin"
+    )
+
+
+def test_a_curated_does_not_say_replies_only_to_what_it_is_about(service: AnswerService) -> None:
+    # The article does not quote Hamada: that answers "what did he say", not "what is his name".
+    assert "does not quote" in service.answer("What did Japan's defense minister say about China?").answer
+    assert "does not quote" not in service.answer("What is the name of Japan's Defense Minister?").answer
+
+
+def test_a_statement_named_as_the_source_is_not_a_speaker(service: AnswerService) -> None:
+    for question in (
+        "Where were the China-Russia drills happening according to the statement?",
+        "Where were the China-Russia joint operations and drills said to be taking place?",
+    ):
+        answer = service.answer(question)
+        assert answer.answered and "vicinity of Japan" in answer.answer + str(answer.citations), question
+
+
+def test_what_someone_said_is_answered_with_their_words(service: AnswerService) -> None:
+    assert service.answer("What did Austin say to the reporters?").entry_id == "austin-said"

@@ -171,7 +171,13 @@ class QueryAnalyzer:
         if not verbs or not voices:
             return None
         verb = verbs[0]
-        before = [m for m in voices if m.end <= verb]
+        # "... according to the statement": a noun of speech after an article has no speaker
+        # before it (only "the remarks by Blinken" names one).
+        # Nor does "said to be", which reports without saying who spoke.
+        noun = (verb > 0 and lower[verb - 1] in ARTICLES) or (
+            lower[verb + 1 : verb + 2] == ["to"] and lower[verb + 2 : verb + 3] in (["be"], ["have"])
+        )
+        before = [] if noun else [m for m in voices if m.end <= verb]
         if before:
             return str(before[-1].entity_id)
         # After the verb, a name is the speaker only as in "a quote from Austin", "remarks by

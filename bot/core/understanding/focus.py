@@ -96,7 +96,8 @@ _FOCUS_PATTERNS: Final[tuple[tuple[Facet, str], ...]] = (
         r"\b(?:what|which) (?:is|was|are|were) (?:\w+ ){1,3}"
         r"(?:position|job|title|role|post|portfolio)s?\b(?! on\b)"
         r"|\b(?:position|job|title|role|portfolio)s? (?:of|does|did)\b"
-        r"|\bwhat (?:does|did) \w+(?: \w+)? do\b",
+        # "What does Austin do?" asks for a job; "what did Russia do with nukes" for an act.
+        r"|\bwhat does \w+(?: \w+)? do(?: for (?:a living|work))?\s*(?:[?.!]|$)",
     ),
 )
 _FOCUS_RULES: Final = tuple((facet, re.compile(pattern)) for facet, pattern in _FOCUS_PATTERNS)
@@ -262,11 +263,31 @@ class Choice(NamedTuple):
     rest: str
     #: Whether the alternatives are where something is ("in DC or Tokyo").
     located: bool = False
+    #: "date" when the alternatives are days ("January 11 or January 12").
+    days: bool = False
+
+
+_MONTH: Final = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_ORDINAL_DAY: Final = r"\d{1,2}(?:st|nd|rd|th)?"
+#: One day as an alternative: "January 11", "Jan. 12th", "the 11th", "11 January".
+DAY_ALTERNATIVE: Final = (
+    rf"(?:{_MONTH}\s+{_ORDINAL_DAY}|(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)|{_ORDINAL_DAY}\s+{_MONTH})"
+)
+#: "on January 11 or January 12", "the 11th or the 12th", "Jan 11 or 12": a choice of days.
+_DAY_CHOICE: Final = re.compile(
+    rf"\b(?P<first>{DAY_ALTERNATIVE})\s+or\s+(?:on\s+)?(?P<second>{DAY_ALTERNATIVE}|{_ORDINAL_DAY})(?!\w)",
+    re.IGNORECASE,
+)
 
 
 def choice_of(question: str) -> Choice | None:
     """The two alternatives a question offers ("Was it in DC or Tokyo?" -> DC, Tokyo): it asks
     which one, not yes or no."""
+    day = _DAY_CHOICE.search(question)
+    if day is not None:
+        head = re.sub(r"\b(?:on|the)\s*$", "", question[: day.start()].rstrip())
+        rest = re.sub(r"\s+(?=[?!.,])", "", f"{head.rstrip()} {question[day.end() :].lstrip()}")
+        return Choice(day.group("first"), day.group("second"), rest.strip(), days=True)
     for match in _CHOICE.finditer(question):
         first, second = match.group("first"), match.group("second")
         if second.lower() not in _NOT_AN_ALTERNATIVE and first.lower() not in _NOT_AN_ALTERNATIVE:

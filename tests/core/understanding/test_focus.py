@@ -35,6 +35,9 @@ from bot.core.understanding.focus import FACETS, MISSING, Choice, choice_of, foc
         ("What did the ministers agree on?", "outcome"),
         ("What is the NATO program called?", "name"),
         ("What is Blinken's job?", "role"),
+        ("what does Austin do?", "role"),
+        # what someone did is an act, not a job
+        ("what did russia do with nukes", None),
         ("What did Blinken say about Putin?", None),
         ("What was condemned?", None),
         # The opening question word decides, not a "when" later in the sentence.
@@ -96,9 +99,12 @@ def test_the_other_one_of_a_list_is_not_someone_else() -> None:
         ("Was the meeting in DC or Tokyo?", ("DC", "Tokyo", "Was the meeting?", True)),
         ("was it on wednesday or thursday", ("wednesday", "thursday", "was it on", False)),
         ("Did they condemn Russia or China?", ("Russia", "China", "Did they condemn?", False)),
+        # a choice of days, written in full or short
+        ("Was it on January 11 or January 12?", ("January 11", "January 12", "Was it?", False, True)),
+        ("was it on the 11th or 12th", ("the 11th", "12th", "was it", False, True)),
     ],
 )
-def test_a_choice_between_two_alternatives(question: str, choice: tuple[str, str, str, bool]) -> None:
+def test_a_choice_between_two_alternatives(question: str, choice: tuple[str, ...]) -> None:
     assert choice_of(question) == Choice(*choice)
 
 
