@@ -381,3 +381,8 @@ def test_a_statement_named_as_the_source_is_not_a_speaker(service: AnswerService
 
 def test_what_someone_said_is_answered_with_their_words(service: AnswerService) -> None:
     assert service.answer("What did Austin say to the reporters?").entry_id == "austin-said"
+
+
+def test_chat_approval_is_endorsement(service: AnswerService) -> None:
+    answer = service.answer("so is the us cool w japan doing nato stuff or nah")
+    assert answer.entry_id == "nato-itpp"

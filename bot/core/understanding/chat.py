@@ -186,11 +186,14 @@ FILLERS: Final[tuple[str, ...]] = (
     "literally",
     "basically",
     "actually",
+    "even",
 )
 
 #: Text emoticons (":)", ":D", ";-)", "xD", "<3").
 _EMOTICON = re.compile(r"(?:(?<=\s)|^)(?:[:;=8][-']?[)(\]\[dDpPoO/\\|3*]+|<3+|[xX][dD]+)(?=\s|$)")
 _DISCORD_EMOJI = re.compile(r"<a?:\w+:\d+>|:[a-z0-9_+-]+:")
+#: "@bot", "<@123>", "@everyone": who a chat message is addressed to, not what it asks.
+_ADDRESSED = re.compile(r"<@[!&]?\d+>|(?<![\w@])@\w+")
 _REPEATS = re.compile(r"([!?.])\1+")
 _DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 _WORD = re.compile(r"[A-Za-z0-9/']+")
@@ -249,7 +252,7 @@ def clean_chat(text: str) -> str:
     was, so small talk ("lol") still reaches the polite decline instead of looking blank.
     """
     # "U.S." is one word: its letters are not the chat "u".
-    cleaned = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), strip_emoji(text))
+    cleaned = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), strip_emoji(_ADDRESSED.sub(" ", text)))
     cleaned = _REPEATS.sub(r"\1", cleaned)
     cleaned = _STRETCH.sub(r"\1", cleaned)
     cleaned = _FILLER_RE.sub(" ", cleaned)

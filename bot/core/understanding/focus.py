@@ -103,7 +103,9 @@ _FOCUS_PATTERNS: Final[tuple[tuple[Facet, str], ...]] = (
 _FOCUS_RULES: Final = tuple((facet, re.compile(pattern)) for facet, pattern in _FOCUS_PATTERNS)
 #: "exact date", "which specific weapons": a finer fact than a general statement gives.
 _SPECIFIC = re.compile(
-    r"\b(?:exact|specific|specifically|precise|particular|which \w+ in|what day in"
+    # "which specific area/topic" asks for a category, which a general statement can give.
+    r"\b(?:exact|specific(?! (?:areas?|sectors?|topics?|issues?|parts?|fields?|aspects?|kinds?|types?)\b)"
+    r"|specifically|precise|particular|which \w+ in|what day in"
     r"|(?:exactly|precisely) (?:how|when|where|which|who|what (?:date|day|time|number|amount))"
     r"|(?:date|day|time|number|amount)s? (?:exactly|precisely)"
     r"|(?:when|who|how many|how much) (?:exactly|precisely)"
@@ -138,6 +140,8 @@ QUALIFIERS: Final = frozenset(
      "first"}
 )  # fmt: skip
 _WORD = re.compile(r"[a-z0-9+]+")
+#: "the first 2+2", "their first meeting": "first" as an occasion's qualifier.
+_THE_FIRST: Final = re.compile(r"\b(?:the|a|its|their|this|that)\s+first\b")
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,8 @@ def focus_of(question: str) -> Focus:
         facet = None
     # "How long did the meeting last" is a duration, not "the last meeting".
     qualifiers = frozenset(w for w in words if w in QUALIFIERS)
+    if "first" in qualifiers and not _THE_FIRST.search(text):
+        qualifiers -= {"first"}  # "which paper said it first" orders reports, not occasions
     if _AFTERWARDS.search(text):
         qualifiers |= {"later"}
     if facet == "duration":

@@ -52,7 +52,9 @@ _REQUEST_FRAME = re.compile(
     r"do (?:you|u|ya) (?:know|remember|happen to know)|"
     r"(?:does|do) (?:anyone|anybody|someone|somebody|any of you) (?:know|remember)|"
     r"any ?(?:one|body) (?:know|knows|remember)s?|"
-    r"(?:my|the|our) (?:question|q) (?:is|was)|"
+    r"(?:my|the|our) (?:actual |real |main |only )?(?:question|q) (?:is|was)|"
+    r"(?:what|all) (?:i|we) (?:actually |really |just |still )?(?:want|wanna|need|needed|wanted)"
+    r"(?: to)? (?:know|ask|find out)(?: is| was)?|"
     r"i (?:have|got) a (?:quick )?question(?: about [^:,.?!]*)?"
     r")\b[\s,:]*",
     re.IGNORECASE,
@@ -71,7 +73,10 @@ _WEAK_FRAME = re.compile(
 # Someone else's question, passed on: "He wants to know where ...", "She asked me whether ...".
 # It is the question only when what follows asks nothing itself ("Can you tell me?").
 _PASSED_ON = re.compile(
-    r"^.*?\b(?:he|she|they|someone|somebody|everyone|people|my \w+(?: \w+)?) (?:also )?"
+    r"^.*?\b(?:he|she|they|someone|somebody|everyone|people|my \w+(?: \w+)?"
+    r"|(?:one|a|the|another|this|that|its) (?:of the )?(?:\w+ )?(?:questions?|prompts?|tasks?|exercises?)"
+    r"(?: (?:on|in|from) (?:\w+ ){0,2}\w+)?)"
+    r" (?:also )?"
     r"(?:wants|wanted|asked|asks|wonders|wondered|is wondering|was wondering|keeps asking|kept asking"
     r"|would like|'?d like|needs|needed)(?: me| us)?(?: to (?:know|find out|understand))?\b[\s,:]*",
     re.IGNORECASE,
@@ -80,7 +85,7 @@ _SENTENCE = re.compile(r"[^.?!\n]+(?:[.?!]+|\n|$)")
 # Dots that do not end a sentence: "U.S.", "D.C.", "Mr.", "J." in "Antony J. Blinken", "e.g.".
 _NOT_A_STOP = re.compile(
     r"\b(?:[A-Za-z]\.){2,}|\b(?:Mr|Mrs|Ms|Dr|Sec|Gen|Sen|Rep|St|vs|etc|approx|No|Jan|Feb|Mar|Apr|Jun|Jul|"
-    r"Aug|Sep|Sept|Oct|Nov|Dec)\.|\b[A-Z]\.(?=\s+[A-Z])|\b(?:e\.g|i\.e)\."
+    r"Aug|Sep|Sept|Oct|Nov|Dec)\.|\b(?!I\.)[A-Z]\.(?=\s+[A-Z])|\b(?:e\.g|i\.e)\."
 )
 _WORDS = re.compile(r"[a-z0-9+']+")
 _OPENS = r"(?:who|whom|whose|what|which|when|where|why|how|did|does|do|is|was|were|are|has|have|will|can)\b"
@@ -125,7 +130,8 @@ _FUNCTION_WORDS: Final = (
 #: Words about the telling, not the topic: "Does the article say?" is about what came before.
 _TELLING: Final = frozenset(
     {"article", "story", "piece", "text", "say", "says", "said", "mention", "mentions", "tell", "anything",
-     "you", "u", "me", "us", "please", "pls", "help", "know", "answer", "explain"}
+     "you", "u", "me", "us", "please", "pls", "help", "know", "answer", "explain", "idea", "ideas",
+     "clue", "thoughts", "anyone", "anybody", "someone", "any"}
 )  # fmt: skip
 
 
@@ -214,8 +220,9 @@ def passed_on(sentence: str) -> str | None:
 
 
 def _asks(sentence: str) -> bool:
-    """A sentence that asks: it ends with "?", opens like a question, or holds a request frame."""
-    stripped = sentence.strip()
+    """A sentence that asks: it ends with "?", opens like a question ("also, who ..."), or holds
+    a request frame."""
+    stripped = _LEADING_LINK.sub("", sentence.strip())
     if stripped.endswith("?") or opens_question(stripped) or _REQUEST_FRAME.match(stripped):
         return True
     weak = _WEAK_FRAME.match(stripped)
@@ -345,6 +352,14 @@ def confirmation(sentence: str) -> str | None:
     return f"{YES_NO_MARK} {statement}?"
 
 
+#: ", because I'm arguing with my brother": why the asker asks, after the question itself.
+_TRAILING_REASON: Final = re.compile(
+    r",\s*(?:(?:because|cause|cuz|since|so|as) (?:i|i'?m|im|we|my|our|me)|for my|i'?m asking)\b"
+    r"[^?]*(?=[?.!]*$)",
+    re.IGNORECASE,
+)
+
+
 def _after(part: Part, before: str) -> Part:
     """`part`, knowing what the message said before it (unless it already does)."""
     return part if part.before else replace(part, before=before)
@@ -382,13 +397,19 @@ def find_questions(text: str) -> list[Part]:
             context = sentence
             continue
         asked, head = _from_question_word(drop_request_frame(sentence))
-        asked = drop_request_frame(_LEADING_LINK.sub("", asked)).strip()
+        asked = _TRAILING_REASON.sub("", drop_request_frame(_LEADING_LINK.sub("", asked))).strip()
         if any(ch.isalnum() for ch in asked):
             background = " ".join(filter(None, [head, context]))
             # Only a bare request hands the question back ("Can you tell me?"); "What did he
             # say?" asks its own question, about the sentence before.
             request = _asks_nothing_itself(asked) and not asks_with_a_question_word(asked)
-            relayed = passed_on(context) if context and request else None
+            # The question passed on may be a sentence or two back ("One question asks where
+            # they met. She's stuck. Any idea?").
+            relayed = (
+                next(filter(None, (passed_on(earlier) for earlier in reversed(said[:at]))), None)
+                if request
+                else None
+            )
             if relayed is not None:
                 # "He wants to know where the talks were. Can you tell me?" asks where they were.
                 found.append(_after(Part(relayed), before))

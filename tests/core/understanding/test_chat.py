@@ -24,6 +24,9 @@ from bot.core.understanding.chat import clean_chat, expand_abbreviations, strip_
         ("Were was the meeting held?", "where was the meeting held?"),
         ("Who came? wen is the summit", "Who came? when is the summit"),
         ("Were there four ministers?", "Were there four ministers?"),
+        # who a message is addressed to is not part of the question
+        ("yo @bot who was even there", "who was there"),
+        ("<@1234567> where was it held", "where was it held"),
     ],
 )
 def test_cleans_chat(message: str, cleaned: str) -> None:

@@ -56,6 +56,16 @@ def test_yes_no_questions() -> None:
     assert focus_of("Did Zelensky accept the invitation?").facet == "outcome"
 
 
+def test_first_qualifies_an_occasion_not_a_report() -> None:
+    assert focus_of("Where was the first 2+2 held?").qualifiers == {"first"}
+    assert focus_of("Which newspaper said first that Japan would invite Zelensky?").qualifiers == set()
+
+
+def test_a_specific_category_is_not_a_finer_detail() -> None:
+    assert not focus_of("What specific area of Ukraine's needs did they discuss?").specific
+    assert focus_of("Which specific weapons will Japan send?").specific
+
+
 def test_specific_and_qualified_questions() -> None:
     assert focus_of("What exact date is the Contact Group meeting?").specific
     assert focus_of("Which German air base will host it?").specific

@@ -41,6 +41,21 @@ def _questions(message: str) -> list[str]:
         ),
         ("In the photo, who's on the far left?", ["In the photo, who's on the far left?"]),
         ("the attendees", ["the attendees"]),
+        (
+            "I think it came up on the news. Anyway, what I actually want to know is where that meeting "
+            "was held, because I'm arguing with my brother about it.",
+            ["where that meeting was held"],
+        ),
+        # a question passed on a sentence or two before a bare request
+        (
+            "One question on her worksheet asks who attended. She's stuck and so am I. Any idea?",
+            ["who attended?"],
+        ),
+        # a later sentence opening with "also" asks too
+        (
+            "what did they condemn? also what did they say about china",
+            ["what did they condemn?", "what did they say about china"],
+        ),
     ],
 )
 def test_finds_the_question_in_a_message(message: str, asked: list[str]) -> None:
