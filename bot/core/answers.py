@@ -25,7 +25,7 @@ from bot.core.answerability import (
     states_facet,
 )
 from bot.core.documents import Document, decline_document, entry_document, quote_document
-from bot.core.english import is_english_word, names_a_thing
+from bot.core.english import describes, is_english_word, names_a_thing
 from bot.core.entities import EntityLexicon
 from bot.core.fallback import ArticleFallback
 from bot.core.limits import MAX_QUESTION_CHARS
@@ -238,6 +238,8 @@ class AnswerService:
             # "Was it held in Tokyo?" asks where it was held: look for where, then compare.
             focus = replace(focus, facet=premise.facet)
             search_text = f"{premise.rest} {PREMISE_QUESTION_WORDS[premise.facet]} {part.context}".strip()
+        elif focus.yes_no and choice is None:
+            search_text = self._without_descriptions(search_text, scope)
         query, matches = self.engine.search(search_text, scope, limit=CANDIDATES)
         claim = identity_claim(part.question, self.lexicon) if focus.yes_no else None
         if claim is not None:
@@ -359,6 +361,21 @@ class AnswerService:
             # not a claim about when.
             return None
         return premise
+
+    def _without_descriptions(self, text: str, scope: Scope) -> str:
+        """ "Did Hayashi call the talks tense and difficult?" asks how he described them: the
+        asker's own describing words, which neither the entries nor the article use, are what the
+        answer confirms or not, so they are looked up as "how described", not matched."""
+        article = self._article_vocabulary
+        described = {
+            w
+            for w in self.engine.analyze(text, scope).oov
+            if is_english_word(w) and w not in article and describes(w)
+        }
+        if not described:
+            return text
+        kept = [w for w in text.split() if normalize_query(w) not in described]
+        return f"{' '.join(kept)} how described"
 
     def _search_text(self, part: Part, focus: Focus, scope: Scope) -> str:
         """The question and the words of its context the knowledge base knows: the context says

@@ -78,12 +78,27 @@ _NOT_THINGS = frozenset(
     big small good bad new old high low long short hard easy
     """.split()
 )
+#: Common words that say what something was like ("tense", "routine", "productive").
+_DESCRIBING = frozenset(
+    """
+    tense difficult routine friendly hostile cordial warm cold heated calm tough rough brief quick
+    serious casual frank candid open formal informal boring awkward angry happy sad nice great
+    normal usual typical standard ordinary special important major minor huge tiny good bad
+    """.split()
+)
+_DESCRIBING_ENDING = re.compile(r"(?:ful|ous|ive|less|able|ible)$")
 #: Endings of verb forms and adverbs ("fixing", "backed", "recently").
 _NOT_THING_ENDING = re.compile(r"(?:ing|ed|ly)$")
+
+
+def describes(word: str) -> bool:
+    """Whether `word` (lower case) probably says what something was like ("tense", "productive",
+    "successful") rather than naming a thing or an action. A heuristic on the word's form."""
+    return word in _DESCRIBING or _DESCRIBING_ENDING.search(word) is not None
 
 
 def names_a_thing(word: str) -> bool:
     """Whether `word` (lower case) probably names a thing rather than an action or a quality:
     "troops", "tanks", "interpreters" do; "fixing", "recently", "else" do not. A heuristic on the
     word's form, for deciding what a yes/no question claims."""
-    return word not in _NOT_THINGS and _NOT_THING_ENDING.search(word) is None
+    return word not in _NOT_THINGS and _NOT_THING_ENDING.search(word) is None and not describes(word)

@@ -386,3 +386,12 @@ def test_what_someone_said_is_answered_with_their_words(service: AnswerService) 
 def test_chat_approval_is_endorsement(service: AnswerService) -> None:
     answer = service.answer("so is the us cool w japan doing nato stuff or nah")
     assert answer.entry_id == "nato-itpp"
+
+
+def test_the_askers_own_description_is_checked_against_the_articles(service: AnswerService) -> None:
+    # Neither "tense" nor "difficult" is the article's word: the reply is how Hayashi described
+    # the talks, neither confirmed nor a decline.
+    for question in ("Hayashi called the talks tense and difficult, didn't he?", "Was the meeting tense?"):
+        answer = service.answer(question)
+        assert answer.answered and "meaningful" in answer.answer, question
+        assert not answer.answer.startswith(("Yes", "No")), question

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.english import american, is_english_word, names_a_thing, same_word
+from bot.core.english import american, describes, is_english_word, names_a_thing, same_word
 
 words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", max_size=20)
 
@@ -37,8 +37,20 @@ def test_same_word_is_symmetric(a: str, b: str) -> None:
 def test_things_are_told_from_actions_and_qualities() -> None:
     for thing in ("troops", "tanks", "interpreters", "weapons"):
         assert names_a_thing(thing)
-    for other in ("fixing", "backed", "recently", "else", "somewhere", "broke"):
+    for other in ("fixing", "backed", "recently", "else", "somewhere", "broke", "tense", "productive"):
         assert not names_a_thing(other)
+
+
+def test_describing_words_are_told_from_things_and_actions() -> None:
+    for quality in ("tense", "routine", "productive", "successful", "reasonable"):
+        assert describes(quality)
+    for other in ("troops", "running", "treaty", "meeting"):
+        assert not describes(other)
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12))
+def test_a_describing_word_never_names_a_thing(word: str) -> None:
+    assert not (describes(word) and names_a_thing(word))
 
 
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12))
