@@ -155,8 +155,26 @@ class AnswerService:
             return self._abstain(question, decline.answer, [])
         if len(understood.parts) == 1:
             return self._answer_leaning(question, understood.parts[0], scope)
-        answers = [self._answer_leaning(part.question, part, scope) for part in understood.parts]
+        answers: list[Answer] = []
+        found = ""  # the person an earlier part's answer is about ("Who said X, and what's his job?")
+        for part in understood.parts:
+            if found:
+                part = replace(part, before=f"{part.before} {found}".strip())
+            answer = self._answer_leaning(part.question, part, scope)
+            answers.append(answer)
+            found = self._person_answered(part, answer, scope) or found
         return _combine(question, answers)
+
+    def _person_answered(self, part: Part, answer: Answer, scope: Scope) -> str:
+        """The one person a "who" question's answer is about ("Who said 'as long as it takes'?"
+        -> Austin), so a later part's "his" stands for them; "" otherwise."""
+        if not answer.answered or answer.entry_id is None or focus_of(part.question).facet != "person":
+            return ""
+        doc = self.document(scope, answer.entry_id)
+        if doc is None:
+            return ""
+        people = {e for e in doc.speakers | doc.entities if self.lexicon.kind(e) == "person"}
+        return self.lexicon.entities[people.pop()].name if len(people) == 1 else ""
 
     def _decline_for(self, cleaned: str) -> Document | None:
         key = normalize_query(cleaned)
@@ -316,8 +334,13 @@ class AnswerService:
                 continue
             if not of_the_side(asked, doc, self.lexicon):
                 continue  # "Which Japanese ministers ...?" is not about the American delegation
-            best = match.score if best is None else best
-            if match.score < max(self.answer_threshold, best - self.weights.fallthrough_margin):
+            if best is None and not (focus.facet is not None and doc.kind == "entry" and not doc.answers):
+                # An entry that states no kind of fact (what the meeting was about) does not set
+                # the bar for a question that asks for one ("Who were the Japanese ministers?").
+                best = match.score
+            if match.score < max(
+                self.answer_threshold, (best or match.score) - self.weights.fallthrough_margin
+            ):
                 break
             if doc.kind == "decline":
                 if match.coverage < self.weights.min_coverage:
@@ -386,7 +409,12 @@ class AnswerService:
             # what it asks about ("the weather in DC").
             return part.text
         unknown = set(self.engine.analyze(part.context, scope).oov)
-        kept = [w for w in part.context.split() if normalize_query(w) not in unknown]
+        # What the context asked ("how many ...") is its own question, not this one's topic.
+        kept = [
+            w
+            for w in part.context.split()
+            if normalize_query(w) not in unknown and w.lower() not in QUESTION_WORDS
+        ]
         return f"{part.question} {' '.join(kept)}".strip()
 
     def _who_is(

@@ -395,3 +395,28 @@ def test_the_askers_own_description_is_checked_against_the_articles(service: Ans
         answer = service.answer(question)
         assert answer.answered and "meaningful" in answer.answer, question
         assert not answer.answer.startswith(("Yes", "No")), question
+
+
+def test_his_in_a_later_part_is_the_person_the_first_part_found(service: AnswerService) -> None:
+    answer = service.answer("Who said they'd support Ukraine 'for as long as it takes', and what's his job?")
+    assert [p.entry_id for p in answer.parts] == ["austin-as-long-as-it-takes", "who-is-austin"]
+
+
+def test_a_later_part_leans_on_the_topic_not_the_question_before(service: AnswerService) -> None:
+    # "what will they talk about?" is about the ministers in Germany, not how many they are.
+    answer = service.answer(
+        "How many defense ministers will gather in Germany, and what will they talk about?"
+    )
+    assert [p.entry_id for p in answer.parts] == ["contact-group-participants", "contact-group-purpose"]
+
+
+def test_an_entry_stating_no_kind_of_fact_does_not_crowd_out_one_that_does(service: AnswerService) -> None:
+    # "What was the meeting about?" fits the words, but says nobody's name.
+    assert (
+        service.answer("Who were the two Japanese ministers at the meeting?").entry_id == "japan-delegation"
+    )
+
+
+def test_the_summit_is_the_one_summit_the_article_names(service: AnswerService) -> None:
+    answer = service.answer("which summit did Blinken mention?")
+    assert answer.answered and "Hiroshima" in answer.answer
