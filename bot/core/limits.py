@@ -79,6 +79,9 @@ TYPO_MEMO: Final = 4_096
 ENTITY_TEXT_MEMO: Final = 256
 ENTITY_FUZZY_MEMO: Final = 16_384
 ANSWERABILITY_DOCS_MEMO: Final = 4_096
+#: Tables of phrasing fit bounds kept by the scoring formula, one per question key length
+#: (each at most one float per phrasing length).
+FIT_BOUND_TABLES: Final = 256
 
 #: Live changes: how often an SQLite process looks at `PRAGMA data_version` (seconds), and how
 #: often every process compares all change counters anyway, in case a hint was lost. Together

@@ -29,6 +29,7 @@ from typing import Any, Final
 from rapidfuzz.fuzz import ratio, token_set_ratio
 
 from bot.core.documents import Document
+from bot.core.limits import FIT_BOUND_TABLES
 from bot.core.retrieval.index import IdfTable, Indexed
 from bot.core.retrieval.query import QueryAnalysis
 from bot.core.retrieval.weights import Weights
@@ -53,6 +54,7 @@ class Formula:
     """
 
     __slots__ = (
+        "_bases",
         "coverage_weight",
         "entity_miss_factor",
         "fit_weight",
@@ -84,6 +86,8 @@ class Formula:
         self.sim_span = self.sim_weight * self.ratio_share
         self.suggestion_share = weights.autocomplete_score_share
         self.suggestion_rest = 1.0 - weights.autocomplete_score_share
+        #: Question key length -> its table of phrasing length bounds (see `_Bases`).
+        self._bases: dict[int, _Bases] = {}
 
     # ---- the formula ----------------------------------------------------------------------
     def fit(self, query_key: str, key: str, precision: float) -> tuple[float, float]:
@@ -128,6 +132,17 @@ class Formula:
         return score
 
     # ---- bounds ---------------------------------------------------------------------------
+    def bases(self, key_len: int) -> _Bases:
+        """The similarity part of the fit bound of a phrasing, by its key length, for a question
+        whose key is `key_len` long: a function of the two lengths alone, so questions of one
+        length share one table and most lookups are hits."""
+        found = self._bases.get(key_len)
+        if found is None:
+            if len(self._bases) >= FIT_BOUND_TABLES:
+                self._bases.clear()
+            found = self._bases[key_len] = _Bases(key_len, self.sim_floor, self.sim_span)
+        return found
+
     def factor(self, entity_miss: bool, other_speaker: bool, unknown_factor: float) -> float:
         """The product of the penalties that apply (what `score` multiplies by)."""
         factor = unknown_factor
@@ -177,9 +192,10 @@ _BITS: Final = tuple(_bits(mask) for mask in range(_BITS_LIMIT))
 
 class _Bases(dict[int, float]):
     """Key length -> the similarity part of the fit bound of a phrasing whose key is that long,
-    for one question: sim_floor + sim_span * (the ratio of the two lengths). A bound adds the
-    precision's part, if any, then EPS, in that order (one expression: the same float every
-    time). Computed on first use (`__missing__`); a hit is a plain dict lookup."""
+    for questions whose key is `key_len` long: sim_floor + sim_span * (the ratio of the two
+    lengths). A bound adds the precision's part, if any, then EPS, in that order (one
+    expression: the same float every time). Computed on first use (`__missing__`); a hit is a
+    plain dict lookup. `Formula.bases` keeps one table per question key length."""
 
     __slots__ = ("floor", "key_len", "span")
 
@@ -230,7 +246,7 @@ class PhrasingFit:
         self.floor, self.span = formula.sim_floor, formula.sim_span
         self.precision_weight = formula.precision_weight
         #: key length -> the similarity part of a phrasing's bound (see `_Bases`).
-        self.bases = _Bases(self.key_len, self.floor, self.span)
+        self.bases = formula.bases(self.key_len)
         # Tie-breaking and rescoring read the same documents: compute each figure once.
         self._figures: dict[Indexed, tuple[float, float, dict[int, float]]] = {}
         self._seen: dict[Indexed, list[tuple[float, int, float]]] = {}
