@@ -82,6 +82,8 @@ ANSWERABILITY_DOCS_MEMO: Final = 4_096
 #: Tables of phrasing fit bounds kept by the scoring formula, one per question key length
 #: (each at most one float per phrasing length).
 FIT_BOUND_TABLES: Final = 256
+#: Phrasing bitsets of documents with more than ten phrasings whose set bits are memoised.
+WIDE_BITSETS_MEMO: Final = 4_096
 
 #: Live changes: how often an SQLite process looks at `PRAGMA data_version` (seconds), and how
 #: often every process compares all change counters anyway, in case a hint was lost. Together

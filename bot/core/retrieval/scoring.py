@@ -29,7 +29,7 @@ from typing import Any, Final
 from rapidfuzz.fuzz import ratio, token_set_ratio
 
 from bot.core.documents import Document
-from bot.core.limits import FIT_BOUND_TABLES
+from bot.core.limits import FIT_BOUND_TABLES, WIDE_BITSETS_MEMO
 from bot.core.retrieval.index import IdfTable, Indexed
 from bot.core.retrieval.query import QueryAnalysis
 from bot.core.retrieval.weights import Weights
@@ -188,6 +188,18 @@ def _bits(mask: int) -> tuple[int, ...]:
 #: instead of computed (80 KiB, under a millisecond at import).
 _BITS_LIMIT: Final = 1 << 10
 _BITS: Final = tuple(_bits(mask) for mask in range(_BITS_LIMIT))
+#: The same for the larger bitsets (documents with more phrasings), memoised as met.
+_WIDE_BITS: dict[int, tuple[int, ...]] = {}
+
+
+def _wide_bits(mask: int) -> tuple[int, ...]:
+    """`_bits(mask)` for a bitset past the table (a document with more than ten phrasings)."""
+    found = _WIDE_BITS.get(mask)
+    if found is None:
+        if len(_WIDE_BITS) >= WIDE_BITSETS_MEMO:
+            _WIDE_BITS.clear()
+        found = _WIDE_BITS[mask] = _bits(mask)
+    return found
 
 
 class _Bases(dict[int, float]):
@@ -272,23 +284,26 @@ class PhrasingFit:
     def figures_of(self, items: list[Indexed]) -> list[tuple[float, float, dict[int, float]]]:
         """`figures` of each of `items`, in one loop (it runs for every candidate)."""
         memo = self._figures
-        terms, weights = tuple(self.query_idf), tuple(self.query_idf.values())
+        query_idf = tuple(self.query_idf.items())
         key_len, precision_weight = self.key_len, self.precision_weight
         bases = self.bases
         table = self.idf
         totals_of, total_of = table.phrasing_totals.get, table.total
         out: list[tuple[float, float, dict[int, float]]] = []
+        append = out.append
         for item in items:
             found = memo.get(item)
             if found is not None:
-                out.append(found)
+                append(found)
                 continue
             # position -> the IDF of the shared terms: one float, or a list of two or more.
             shared: dict[int, Any] = {}
-            for mask, weight in zip(map(item.term_phrasings.get, terms), weights, strict=True):
+            phrasings_of = item.term_phrasings.get
+            for term, weight in query_idf:
+                mask = phrasings_of(term)
                 if mask is None:
                     continue
-                for at in _BITS[mask] if mask < _BITS_LIMIT else _bits(mask):
+                for at in _BITS[mask] if mask < _BITS_LIMIT else _wide_bits(mask):
                     parts = shared.get(at)
                     if parts is None:
                         shared[at] = weight
@@ -318,7 +333,7 @@ class PhrasingFit:
                     if bound > best:
                         best = bound
             found = memo[item] = (best, others, shared)
-            out.append(found)
+            append(found)
         return out
 
     def sharing(self, item: Indexed) -> list[tuple[float, int, float]]:
