@@ -356,7 +356,7 @@ def contradicts(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
     # No stated premise: a location, or a word the article never uses, in place of the entry's
     # ("cooperation with North Korea?" against the entry that names China; "aiding Ukraine's
     # agricultural sector?" against the energy sector), when the entry says all the rest.
-    if not _covers_the_rest(asked, _read(doc).stems, lexicon):
+    if not _names_its_subjects(asked, doc, lexicon) or not _covers_the_rest(asked, _read(doc).stems, lexicon):
         return False
     if asked.unsupported:
         return True
@@ -436,10 +436,22 @@ _ANY_ENTRY_WORDS: Final = frozenset(
 )  # fmt: skip
 
 
+#: Kinds of entity a proposition is about: "Is *Japan* sending weapons?" is not said by an entry
+#: about what the United States will do.
+_SUBJECT_KINDS: Final = frozenset({"person", "country", "organization"})
+
+
+def _names_its_subjects(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
+    about = doc.entities | doc.mentioned
+    return all(e in about for e in asked.named - asked.unknown if lexicon.kind(e) in _SUBJECT_KINDS)
+
+
 def says_the_rest(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
     """Whether the entry says all of the question but its premise, its named entities and the
     words the article never uses: then it speaks to what was asked, and can answer or correct."""
-    return _covers_the_rest(asked, _read(doc).stems, lexicon, min_words=1)
+    return _names_its_subjects(asked, doc, lexicon) and _covers_the_rest(
+        asked, _read(doc).stems, lexicon, min_words=1
+    )
 
 
 def _covers_the_rest(

@@ -420,3 +420,9 @@ def test_an_entry_stating_no_kind_of_fact_does_not_crowd_out_one_that_does(servi
 def test_the_summit_is_the_one_summit_the_article_names(service: AnswerService) -> None:
     answer = service.answer("which summit did Blinken mention?")
     assert answer.answered and "Hiroshima" in answer.answer
+
+
+def test_no_correction_from_an_entry_about_someone_else(service: AnswerService) -> None:
+    # Austin's words on what the US does neither confirm nor deny what Japan will send.
+    answer = service.answer("Is Japan going to send lethal weapons to Ukraine?")
+    assert not answer.answered and not answer.answer.startswith("No")
