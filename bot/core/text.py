@@ -73,6 +73,10 @@ QUESTION_WORDS: frozenset[str] = frozenset({"who", "when", "where", "why", "how"
 
 def fold_typography(text: str) -> str:
     """Fold typographic quotes, dashes and no-break spaces to their ASCII forms."""
+    if text.isascii():
+        # The only ASCII character either step changes is the backtick (a per-character
+        # translation of ASCII text costs more than the rest of tokenising it).
+        return text.replace("`", "'") if "`" in text else text
     return _INVISIBLE.sub("", text).translate(_QUOTE_FOLD)
 
 
@@ -114,6 +118,12 @@ CHAT_SPELLINGS: dict[str, str] = {
     "hows": "how",
     "dont": "do",
 }
+_CHAT_WORDS = frozenset(CHAT_SPELLINGS)
+#: `_NON_WORD` as a byte table: every ASCII byte but a letter, a digit or "+" becomes a space.
+_NON_WORD_BYTES = bytes(
+    byte if chr(byte).isascii() and (chr(byte).isalnum() or byte == ord("+")) else ord(" ")
+    for byte in range(256)
+)
 
 
 @lru_cache(maxsize=TOKENS_CACHE)
@@ -121,10 +131,22 @@ def cased_tokens(text: str) -> tuple[str, ...]:
     """Tokens of `text` with their original letter case (see `normalize_query` for the rules)."""
     folded = strip_accents(fold_typography(text))
     # Possessives name the same thing: "Russia's war" is about "russia".
-    folded = _POSSESSIVE.sub("", folded).replace("'", "")
+    if "'" in folded:
+        folded = _POSSESSIVE.sub("", folded).replace("'", "")
     # Dotted abbreviations are one word: "U.S." -> "US", "D.C." -> "DC".
-    folded = _DOTTED_ABBREV.sub(lambda m: m.group(0).replace(".", ""), folded)
-    words = _NON_WORD.sub(" ", folded)
+    if "." in folded:
+        folded = _DOTTED_ABBREV.sub(lambda m: m.group(0).replace(".", ""), folded)
+    if folded.isascii():
+        # As _NON_WORD's substitution, but a space per character instead of per run: the
+        # steps below ignore how many spaces separate two words.
+        words = folded.encode("ascii").translate(_NON_WORD_BYTES).decode("ascii")
+    else:
+        words = _NON_WORD.sub(" ", folded)
+    if "+" not in words:
+        tokens = words.split()
+        if _CHAT_WORDS.isdisjoint(words.lower().split()):
+            return tuple(tokens)
+        return tuple([CHAT_SPELLINGS.get(token.lower(), token) for token in tokens])
     # "2 + 2" and "2+2" name the same meeting; a lone "+" is punctuation.
     words = _PLUS_SPACED.sub("+", words)
     words = _PLUS_RUN.sub("+", words)

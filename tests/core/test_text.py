@@ -95,3 +95,46 @@ def test_stem_memo_gives_the_stemmers_answer(word: str) -> None:
     want = _IRREGULAR.get(word) or str(_STEMMER.stemWord(word))
     assert stem(word) == want
     assert stem(word) == want  # from the memo
+
+
+def cased_tokens_by_regex(text: str) -> tuple[str, ...]:
+    """The tokeniser's rules as plain regex passes, every pass over the whole text."""
+    from bot.core.text import (
+        _DOTTED_ABBREV,
+        _INVISIBLE,
+        _NON_WORD,
+        _PLUS_RUN,
+        _PLUS_SPACED,
+        _POSSESSIVE,
+        _QUOTE_FOLD,
+        CHAT_SPELLINGS,
+    )
+
+    folded = strip_accents(_INVISIBLE.sub("", text).translate(_QUOTE_FOLD))
+    folded = _POSSESSIVE.sub("", folded).replace("'", "")
+    folded = _DOTTED_ABBREV.sub(lambda m: m.group(0).replace(".", ""), folded)
+    words = _PLUS_RUN.sub("+", _PLUS_SPACED.sub("+", _NON_WORD.sub(" ", folded)))
+    tokens = (raw.strip("+") for raw in words.split())
+    return tuple(CHAT_SPELLINGS.get(token.lower(), token) for token in tokens if token)
+
+
+#: Text with what the tokeniser's shortcuts test for: apostrophes, dots, plus signs, backticks,
+#: chat spellings, typographic quotes, accents, invisible marks, emoji.
+tokeniser_text = st.lists(
+    st.sampled_from(
+        [
+            *"aZs'`.+ \t\n09?!,-",
+            *("\u2019", "\u00e9", "e\u0301", "\u200b", "\u00a0", "\u2014", "\U0001f600", "\u00b4", "\u201c"),
+            *("U.S.", "D.C.", "'s", "2+2", " + ", "++", "ur", "Wat", "DONT", "y", "R"),
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@given(st.one_of(tokeniser_text, any_text))
+def test_cased_tokens_shortcuts_give_what_the_regex_passes_give(text: str) -> None:
+    from bot.core.text import _INVISIBLE, _QUOTE_FOLD, fold_typography
+
+    assert cased_tokens.__wrapped__(text) == cased_tokens_by_regex(text)
+    assert fold_typography(text) == _INVISIBLE.sub("", text).translate(_QUOTE_FOLD)
