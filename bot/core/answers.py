@@ -31,7 +31,7 @@ from bot.core.fallback import ArticleFallback
 from bot.core.limits import MAX_QUESTION_CHARS
 from bot.core.loader import KnowledgeBase
 from bot.core.models import Entity, Entry, Quote, Scope
-from bot.core.references import facet_of_choice, occasion_before, with_person_named
+from bot.core.references import facet_of_choice, occasion_before, with_counterpart_named, with_person_named
 from bot.core.retrieval import DEFAULT_WEIGHTS, Match, QueryAnalysis, RetrievalEngine, Weights, asks_for_words
 from bot.core.retrieval.vocabulary import Vocabulary
 from bot.core.text import QUESTION_WORDS, STOP_WORDS, cased_tokens, normalize_query
@@ -186,7 +186,7 @@ class AnswerService:
     def _answer_leaning(self, question: str, part: Part, scope: Scope) -> Answer:
         """A question that points back is answered with what it points to, alone, or both ways
         in the order the part says (see `Part`); the first answer that answers wins."""
-        part = with_person_named(part, self.lexicon)
+        part = with_counterpart_named(with_person_named(part, self.lexicon), self.lexicon)
         occasion = occasion_before(part, self.lexicon)
         if occasion is not None:
             # "Where is the Contact Group meeting? Also, how many ministers will attend?": a later
@@ -271,7 +271,7 @@ class AnswerService:
             text=part.question,
             focus=focus,
             named=named_in.entities | frozenset(named_in.unknown_entities),
-            unknown=frozenset(named_in.unknown_entities),
+            unknown=self._unknown_asked(part, focus, named_in),
             premise=premise,
             # Words the article never uses decide a yes/no question ("Did they send troops?") or a
             # count ("How many tanks?"); elsewhere they are usually just another way to say it.
@@ -384,6 +384,17 @@ class AnswerService:
             # not a claim about when.
             return None
         return premise
+
+    def _unknown_asked(self, part: Part, focus: Focus, named: QueryAnalysis) -> frozenset[str]:
+        """The entities the article never mentions that the question asks about. The background
+        of a question that asks what, where or who ("I guessed Iran, but which country was
+        it?") is the asker's, not the question's; a yes/no question asks about its background
+        ("I heard they met in Tokyo. Is that right?")."""
+        unknown = frozenset(named.unknown_entities)
+        if focus.yes_no or not unknown or not part.context:
+            return unknown
+        own = {m.entity_id for m in self.lexicon.recognize(part.question) if not m.in_source}
+        return unknown & own
 
     def _without_descriptions(self, text: str, scope: Scope) -> str:
         """ "Did Hayashi call the talks tense and difficult?" asks how he described them: the

@@ -86,3 +86,73 @@ def facet_of_choice(choice: Choice, lexicon: EntityLexicon) -> Facet | None:
         elif kind == "person":
             found.add("person")
     return found.pop() if len(found) == 1 else None
+
+
+#: What a minister's job is about, read from their role: the same kind of job in the other
+#: country is their counterpart's.
+_PORTFOLIOS: Final = (
+    ("defense", re.compile(r"\bdefen[cs]e\b", re.I)),
+    ("foreign", re.compile(r"\b(?:foreign|state)\b", re.I)),
+)
+_COUNTERPART: Final = re.compile(r"\bcounterparts?\b", re.IGNORECASE)
+
+
+def _portfolio(role: str | None) -> str | None:
+    return next((name for name, pattern in _PORTFOLIOS if role and pattern.search(role)), None)
+
+
+def counterpart_of(person: str, lexicon: EntityLexicon) -> str | None:
+    """The person with the same portfolio in the other country (Austin -> Hamada), if the
+    article names exactly one."""
+    entity = lexicon.get(person)
+    portfolio = _portfolio(entity.role) if entity is not None else None
+    if entity is None or portfolio is None:
+        return None
+    found = [
+        e.id
+        for e in lexicon.entities.values()
+        if e.kind == "person"
+        and e.in_source
+        and e.country
+        and e.country != entity.country
+        and _portfolio(e.role) == portfolio
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def with_counterpart_named(part: Part, lexicon: EntityLexicon) -> Part:
+    """ "Who is Austin's Japanese counterpart?" reads "Who is Hamada Yasukazu?", "the counterpart
+    of Hayashi" reads "Antony J. Blinken": the person with the same portfolio on the other side."""
+    text = part.question
+    found = _COUNTERPART.search(text)
+    if found is None:
+        return part
+    # "Austin's (Japanese) counterpart": the person just before ...
+    head = text[: found.start()]
+    cased = cased_tokens(head)
+    people = [
+        m for m in lexicon.recognize_tokens(cased, frozenset()) if lexicon.kind(m.entity_id) == "person"
+    ]
+    if people and people[-1].end >= len(cased) - 1:
+        other = counterpart_of(people[-1].entity_id, lexicon)
+        at = head.rfind(cased[people[-1].start])
+        if other is not None and at >= 0:
+            name = lexicon.entities[other].name
+            return replace(part, question=f"{text[:at]}{name}{text[found.end() :]}")
+        return part
+    # ... or "the counterpart of Hayashi": the person just after.
+    after = _OF_PERSON.match(text, found.end())
+    if after is None:
+        return part
+    tail = cased_tokens(after.group(1))
+    named = [m for m in lexicon.recognize_tokens(tail, frozenset()) if lexicon.kind(m.entity_id) == "person"]
+    other = counterpart_of(named[0].entity_id, lexicon) if named and named[0].start == 0 else None
+    if other is None:
+        return part
+    lead = re.sub(r"\b(?:the|a)\s*$", "", text[: found.start()], flags=re.IGNORECASE)
+    rest = text[after.end() :]
+    return replace(part, question=f"{lead}{lexicon.entities[other].name}{rest}")
+
+
+#: "counterpart of Hayashi", "counterpart to Austin": whose counterpart, after the word.
+_OF_PERSON: Final = re.compile(r"\s+(?:of|to)\s+([A-Za-z][\w.\- ]*?[A-Za-z.])(?=\s*(?:[?!.,;]|$))")

@@ -426,3 +426,17 @@ def test_no_correction_from_an_entry_about_someone_else(service: AnswerService) 
     # Austin's words on what the US does neither confirm nor deny what Japan will send.
     answer = service.answer("Is Japan going to send lethal weapons to Ukraine?")
     assert not answer.answered and not answer.answer.startswith("No")
+
+
+def test_a_guess_in_the_background_is_not_what_a_question_asks(service: AnswerService) -> None:
+    answer = service.answer("I assumed Tokyo. Where did they meet?")
+    assert answer.answered and "Washington" in answer.answer
+
+
+def test_a_counterpart_is_the_same_portfolio_on_the_other_side(service: AnswerService) -> None:
+    answer = service.answer("Who is the US defense secretary and who is his Japanese counterpart?")
+    assert [p.entry_id for p in answer.parts] == ["who-is-austin", "who-is-hamada"]
+
+
+def test_who_took_the_photo_is_its_credit(service: AnswerService) -> None:
+    assert service.answer("Who took the photo of the joint news conference?").entry_id == "photo-credit"

@@ -7,7 +7,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.answers import AnswerService
-from bot.core.references import facet_of_choice, occasion_before, with_person_named
+from bot.core.references import (
+    counterpart_of,
+    facet_of_choice,
+    occasion_before,
+    with_counterpart_named,
+    with_person_named,
+)
 from bot.core.understanding import Part
 from bot.core.understanding.focus import choice_of
 
@@ -60,3 +66,25 @@ def test_references_read_any_text(service: AnswerService, question: str, before:
     choice = choice_of(question)
     if choice is not None:
         assert facet_of_choice(choice, service.lexicon) in {None, "place", "date", "person"}
+    # A counterpart is named only where the word "counterpart" was.
+    named = with_counterpart_named(part, service.lexicon)
+    assert named == part or "counterpart" in question.lower()
+
+
+def test_a_counterpart_holds_the_same_portfolio_on_the_other_side(service: AnswerService) -> None:
+    lexicon = service.lexicon
+    assert [counterpart_of(p, lexicon) for p in ("austin", "blinken", "hayashi", "hamada")] == [
+        "hamada",
+        "hayashi",
+        "blinken",
+        "austin",
+    ]
+    assert counterpart_of("zelensky", lexicon) is None  # no portfolio of a minister
+    cases = {
+        "Who is Austin's Japanese counterpart?": "Who is Hamada Yasukazu?",
+        "who is the counterpart of Hayashi?": "who is Antony J. Blinken?",
+        "What did Blinken's counterpart say?": "What did Hayashi Yoshimasa say?",
+        "Who were the counterparts?": "Who were the counterparts?",
+    }
+    for question, read in cases.items():
+        assert with_counterpart_named(Part(question), lexicon).question == read, question

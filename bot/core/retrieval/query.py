@@ -178,7 +178,10 @@ class QueryAnalyzer:
             lower[verb + 1 : verb + 2] == ["to"] and lower[verb + 2 : verb + 3] in (["be"], ["have"])
         )
         before = [] if noun else [m for m in voices if m.end <= verb]
-        if before:
+        # The speaker is the subject of the verb: only helping words may stand between them
+        # ("What did Blinken *really* say?"); in "Russia must be accountable for what, the
+        # ministers say?" Russia is not who speaks.
+        if before and all(t in _BETWEEN_SPEAKER_AND_VERB for t in lower[before[-1].end : verb]):
             return str(before[-1].entity_id)
         # After the verb, a name is the speaker only as in "a quote from Austin", "remarks by
         # Blinken"; in "what did they say about NATO" it is the topic.
@@ -211,6 +214,14 @@ _POSSESSIVE = re.compile(
     r"|ministry|side|delegation|spokes\w*|embassy|people|envoy|top|words?|remarks?|quotes?|comments?"
     r"|statements?|views?|answers?|repl\w+|response|message|speech|exact|own)\b)",
     re.IGNORECASE,
+)
+
+
+_BETWEEN_SPEAKER_AND_VERB = frozenset(
+    "did does do has have had will would was is were be been can could should may might must also "
+    "not never ever really actually just specifically publicly exactly then later first basically "
+    "and or himself herself themselves s personally officially government officials official side "
+    "ministry delegation spokesperson spokesman leaders leader people president".split()
 )
 
 

@@ -74,7 +74,8 @@ _WEAK_FRAME = re.compile(
 # It is the question only when what follows asks nothing itself ("Can you tell me?").
 _PASSED_ON = re.compile(
     r"^.*?\b(?:he|she|they|someone|somebody|everyone|people|my \w+(?: \w+)?"
-    r"|(?:one|a|the|another|this|that|its) (?:of the )?(?:\w+ )?(?:questions?|prompts?|tasks?|exercises?)"
+    r"|(?:one|a|the|another|this|that|its|my|our|her|his) (?:of the )?(?:\w+ )?"
+    r"(?:questions?|prompts?|tasks?|exercises?|quiz|worksheet|homework|assignment|test|exam)"
     r"(?: (?:on|in|from) (?:\w+ ){0,2}\w+)?)"
     r" (?:also )?"
     r"(?:wants|wanted|asked|asks|wonders|wondered|is wondering|was wondering|keeps asking|kept asking"
@@ -239,7 +240,8 @@ def _from_question_word(clause: str) -> tuple[str, str]:
     """
     pieces = re.split(r"(?<=[,:;\u2013\u2014-])\s+", clause)
     for at in range(1, len(pieces)):
-        tail = " ".join(pieces[at:])
+        # "I guessed Iran, but which country was it?": a linking word may open the question.
+        tail = _LEADING_LINK.sub("", " ".join(pieces[at:]))
         head = " ".join(pieces[:at])
         if opens_question(tail) and not opens_question(head) and not _SCENE.match(head):
             # A head about the asker ("I'm writing a report for class,") is preamble, not topic.
@@ -352,6 +354,11 @@ def confirmation(sentence: str) -> str | None:
     return f"{YES_NO_MARK} {statement}?"
 
 
+#: "Which is it?", "So which one is right?": asks the question posed before, again.
+_WHICH_IS_IT: Final = re.compile(
+    r"^(?:so\s+)?(?:which|what|who)(?: one)?(?: is| was)? (?:it|right|correct|true|one)\s*[?!.]*$",
+    re.IGNORECASE,
+)
 #: ", because I'm arguing with my brother": why the asker asks, after the question itself.
 _TRAILING_REASON: Final = re.compile(
     r",\s*(?:(?:because|cause|cuz|since|so|as) (?:i|i'?m|im|we|my|our|me)|for my|i'?m asking)\b"
@@ -402,7 +409,9 @@ def find_questions(text: str) -> list[Part]:
             background = " ".join(filter(None, [head, context]))
             # Only a bare request hands the question back ("Can you tell me?"); "What did he
             # say?" asks its own question, about the sentence before.
-            request = _asks_nothing_itself(asked) and not asks_with_a_question_word(asked)
+            request = (
+                _asks_nothing_itself(asked) and not asks_with_a_question_word(asked)
+            ) or _WHICH_IS_IT.match(asked) is not None
             # The question passed on may be a sentence or two back ("One question asks where
             # they met. She's stuck. Any idea?").
             relayed = (

@@ -59,6 +59,13 @@ def test_a_name_in_the_possessive_of_a_thing_is_the_topic(service: AnswerService
     assert analyze("What were Blinken's words about Japan?").speaker == "blinken"
 
 
+def test_the_speaker_is_the_subject_of_the_verb_of_speech(service: AnswerService) -> None:
+    analyze = service.engine.analyze
+    assert analyze("Russia must be accountable for what, the ministers say?").speaker is None
+    assert analyze("What did Blinken really say about China?").speaker == "blinken"
+    assert analyze("What did Ukraine's government say?").speaker == "ukraine"
+
+
 def test_of_names_whose_words_only_after_words_of_speech(service: AnswerService) -> None:
     analyze = service.engine.analyze
     assert analyze("what did they say about the attacks on the infrastructure of Ukraine").speaker is None

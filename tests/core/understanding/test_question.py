@@ -51,6 +51,13 @@ def _questions(message: str) -> list[str]:
             "One question on her worksheet asks who attended. She's stuck and so am I. Any idea?",
             ["who attended?"],
         ),
+        # a guess before the question is not part of it
+        ("I guessed Iran, but which country was it really?", ["which country was it really?"]),
+        # "Which is it?" asks again the question passed on before
+        (
+            "The quiz asks which country will host the meeting. I was going to put Poland. Which is it?",
+            ["which country will host the meeting?"],
+        ),
         # a later sentence opening with "also" asks too
         (
             "what did they condemn? also what did they say about china",
