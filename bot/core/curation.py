@@ -16,16 +16,16 @@ This module is part of the core: it never imports discord.
 from __future__ import annotations
 
 import asyncio
-import functools
 import gc
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
+from bot.core.entry_matching import MatchTable
 from bot.core.limits import (
     MAX_ANSWER_CHARS,
     MAX_EXCERPT_CHARS,
@@ -34,8 +34,8 @@ from bot.core.limits import (
     MAX_PHRASING_CHARS,
     MAX_PHRASINGS,
     MAX_SPEAKER_CHARS,
-    NORMALIZED_TEXT_CACHE,
     QUESTION_LOG_CLOSE_SECONDS,
+    SEARCHABLE_SERVERS,
 )
 from bot.core.loader import Problem, check_citations, excerpt_too_short, list_limit_problems, parse_items
 from bot.core.models import Citation, Entry, EntryDraft, Scope, slugify
@@ -67,10 +67,6 @@ if TYPE_CHECKING:
 GAP_SIMILARITY: Final = 85.0
 #: How many distinct unanswered questions the gap report reads from the log.
 GAP_SCAN_LIMIT: Final = 500
-#: `list_entries`: fuzzy matches below this score (0..100) are not listed.
-LIST_FUZZY_CUTOFF: Final = 70.0
-#: Phrasings compared per call into rapidfuzz (about a millisecond of work each).
-_MATCH_SLICE: Final = 200
 #: How many -2, -3... suffixes `unique_id` tries before giving up (a server holds 500 entries).
 _MAX_ID_SUFFIX: Final = 1000
 #: Quote marks a moderator may paste around an excerpt; dropped when only the inside is verbatim.
@@ -351,65 +347,35 @@ def _unquote(excerpt: str) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=NORMALIZED_TEXT_CACHE)
-def _normalized(text: str) -> str:
-    """`normalize_query(text)`, remembered: the same phrasings are matched again and again."""
-    return normalize_query(text)
-
-
-def _match_order(items: Sequence[tuple[str, Sequence[str], str]], query: str) -> list[int]:
-    """Indices of the (id, phrasings, answer) items matching `query`: substring matches (id, a
-    phrasing or the answer) in their order, then fuzzy matches on id and phrasings, best first."""
-    needle = query.strip().casefold()
-    key = _normalized(needle)
-    exact: list[int] = []
-    rest: list[int] = []
-    for n, (entry_id, questions, answer) in enumerate(items):
-        if any(needle in f.casefold() for f in (entry_id, *questions, answer)):
-            exact.append(n)
-        else:
-            rest.append(n)
-    if not key or not rest:
-        return exact
-    owners: list[int] = []
-    fields: list[str] = []
-    for n in rest:
-        entry_id, questions, _ = items[n]
-        for text in (entry_id, *questions):
-            owners.append(n)
-            fields.append(_normalized(text))
-    best: dict[int, float] = {}
-    # rapidfuzz's C loop instead of thousands of Python-level comparisons; in slices, because
-    # it holds the GIL while it runs and the event loop needs it back every few milliseconds.
-    for start in range(0, len(fields), _MATCH_SLICE):
-        for _, score, index in process.extract(
-            key,
-            fields[start : start + _MATCH_SLICE],
-            scorer=fuzz.token_set_ratio,
-            score_cutoff=LIST_FUZZY_CUTOFF,
-            limit=None,
-        ):
-            owner = owners[start + index]
-            best[owner] = max(best.get(owner, 0.0), score)
-    fuzzy = sorted(best, key=lambda n: (-best[n], items[n][0]))
-    return exact + fuzzy
-
-
 def _matching_entries(entries: Sequence[StoredEntry], query: str) -> list[StoredEntry]:
-    items = [(s.entry.id, s.entry.questions, s.entry.answer) for s in entries]
-    return [entries[n] for n in _match_order(items, query)]
+    table = MatchTable([(s.entry.id, s.entry.questions, s.entry.answer) for s in entries])
+    return [entries[n] for n in table.order(query)]
 
 
-def _autocomplete_pairs(rows: Sequence[EntrySummary], text: str, limit: int) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class _Searchable:
+    """A server's entry summaries prepared for autocomplete, as of one change counter."""
+
+    version: int
+    rows: list[EntrySummary]
+    table: MatchTable
+    #: Indices of `rows`, most recently changed first.
+    recent: list[int]
+
+
+def _searchable(version: int, rows: list[EntrySummary]) -> _Searchable:
+    table = MatchTable([(r.id, r.questions, r.answer) for r in rows])
+    recent = sorted(range(len(rows)), key=lambda n: rows[n].updated_at, reverse=True)
+    return _Searchable(version, rows, table, recent)
+
+
+def _autocomplete_pairs(searchable: _Searchable, text: str, limit: int) -> list[tuple[str, str]]:
     """(id, "id — first phrasing") of the best matches, as `list_entries` would order them."""
-    items = [(r.id, r.questions, r.answer) for r in rows]
-    if text.strip():
-        order = _match_order(items, text)
-    else:  # nothing typed yet: the most recently changed entries are the likeliest to be edited
-        order = sorted(range(len(rows)), key=lambda n: rows[n].updated_at, reverse=True)
+    # Nothing typed yet: the most recently changed entries are the likeliest to be edited.
+    order = searchable.table.order(text) if text.strip() else searchable.recent
     pairs: list[tuple[str, str]] = []
     for n in order[: max(0, limit)]:
-        row = rows[n]
+        row = searchable.rows[n]
         first = row.questions[0] if row.questions else ""
         pairs.append((row.id, f"{row.id}{' (removed)' if row.deleted else ''} \u2014 {first}"))
     return pairs
@@ -485,6 +451,9 @@ class CurationService:
         #: Ids of the curated base: a server entry may not reuse one, so an answer's entry id
         #: names one entry. The base only changes when the process restarts.
         self.base_ids: frozenset[str] = frozenset(e.id for e in self.kb.entries)
+        #: Autocomplete's prepared summaries of the servers searched last (see `_searchable`).
+        self._searchables: OrderedDict[tuple[Scope, bool], _Searchable] = OrderedDict()
+        self._building: dict[tuple[Scope, bool, int], asyncio.Task[_Searchable]] = {}
 
     # ---- validation -------------------------------------------------------------------------
 
@@ -692,8 +661,34 @@ class CurationService:
         Reads only ids, phrasings and answers (not whole entries), and matches off the event
         loop: a server of hundreds of large entries costs its own moderators, not everyone.
         """
+        searchable = await self._searchable(scope, include_removed)
+        return await run_heavy(_autocomplete_pairs, searchable, text, limit)
+
+    async def _searchable(self, scope: Scope, include_removed: bool) -> _Searchable:
+        """The server's summaries, prepared once per change of the server (not per keystroke);
+        concurrent searches of one server share one preparation."""
+        key = (scope, include_removed)
+        version = (await self.store.scope_versions([scope])).get(scope, 0)
+        cached = self._searchables.get(key)
+        if cached is not None and cached.version == version:
+            self._searchables.move_to_end(key)
+            return cached
+        building = self._building.get((*key, version))
+        if building is None:
+            building = asyncio.create_task(self._prepare(scope, include_removed, version))
+            self._building[(*key, version)] = building
+            building.add_done_callback(lambda _: self._building.pop((*key, version), None))
+        # Shielded: one moderator giving up does not cancel the others' preparation.
+        searchable = await asyncio.shield(building)
+        self._searchables[key] = searchable
+        self._searchables.move_to_end(key)
+        while len(self._searchables) > SEARCHABLE_SERVERS:
+            self._searchables.popitem(last=False)
+        return searchable
+
+    async def _prepare(self, scope: Scope, include_removed: bool, version: int) -> _Searchable:
         rows = await self.store.entry_summaries(scope, include_removed=include_removed)
-        return await run_heavy(_autocomplete_pairs, rows, text, limit)
+        return await run_heavy(_searchable, version, rows)
 
     # ---- export / import --------------------------------------------------------------------
 

@@ -68,8 +68,14 @@ ASK_AUTOCOMPLETE_PER_SERVER: Final = (300, 10.0)
 #: Worker threads for CPU-heavy curation work (see bot.core.offload): few, so that the event
 #: loop keeps the GIL most of the time.
 HEAVY_WORK_THREADS: Final = 1
+#: How long a thread running Python keeps the GIL once another wants it (CPython: 5 ms); the
+#: event loop waits at most this long for heavy work in a worker at each turn.
+GIL_SWITCH_SECONDS: Final = 0.001
 #: Normalised phrasings kept for /qa list and autocomplete matching (least recently used go).
 NORMALIZED_TEXT_CACHE: Final = 50_000
+#: Servers whose entries /qa autocomplete keeps prepared for searching (a few MiB each at the
+#: most; least recently searched go first).
+SEARCHABLE_SERVERS: Final = 8
 #: Memos of the answering core, each cleared when full (their contents are recomputed on the
 #: next use): tokenised texts, stems, typo corrections, entity lookups by text and by fuzzy
 #: name, and documents read by the answerability checks.

@@ -137,6 +137,10 @@ class LiveUpdates:
             if before.get(stored.id) != stored.version:
                 index_entry(self.service, self.kb, stored)
                 touched += 1
+                # One entry per turn of the event loop (milliseconds each, tens for an entry of
+                # the maximum size): a server that imported hundreds of entries elsewhere does
+                # not hold every other server's answers here for all of them at once.
+                await asyncio.sleep(0)
         for entry_id in before.keys() - now.keys():
             self.service.remove_entry(scope, entry_id)
             touched += 1

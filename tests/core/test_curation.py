@@ -36,6 +36,7 @@ from bot.core.store import (
     EntryNotFound,
     LimitExceeded,
     ReadOnlyScope,
+    Store,
     StoredEntry,
     VersionConflict,
 )
@@ -370,6 +371,38 @@ async def test_list_and_autocomplete(curation: CurationService) -> None:
     choices = await curation.entry_ids_for_autocomplete(GUILD, "motto")
     assert choices == [("what-is-our-club-motto", "what-is-our-club-motto \u2014 What is our club motto?")]
     assert len(await curation.entry_ids_for_autocomplete(GUILD, "", limit=1)) == 1
+
+
+async def test_autocomplete_follows_every_change_here_and_elsewhere(
+    assistant: Assistant, curation: CurationService, tmp_path: Path
+) -> None:
+    """Autocomplete keeps each server's entries prepared between keystrokes: every change, by
+    this process or another, is seen at the next search."""
+    created = await curation.create(GUILD, motto_draft(), MOD)
+    assert await curation.entry_ids_for_autocomplete(GUILD, "motto") == [
+        (created.id, f"{created.id} \u2014 {MOTTO_Q}")
+    ]
+    await curation.edit(
+        GUILD, created.id, motto_draft(questions=["Our club motto now?"]), MOD, created.version
+    )
+    assert await curation.entry_ids_for_autocomplete(GUILD, "motto") == [
+        (created.id, f"{created.id} \u2014 Our club motto now?")
+    ]
+    elsewhere = Entry(
+        id="another-motto",
+        questions=["The other club motto?"],
+        answer="Unity.",
+        citations=[Citation(source="article", excerpt=STAND)],
+    )
+    async with await Store.open(tmp_path / "db.sqlite3") as other_process:
+        await other_process.create_entry(GUILD, elsewhere, MOD)
+    assert [i for i, _ in await curation.entry_ids_for_autocomplete(GUILD, "motto")] == [
+        "another-motto",
+        created.id,
+    ]
+    await curation.remove(GUILD, "another-motto", MOD, 1)
+    assert [i for i, _ in await curation.entry_ids_for_autocomplete(GUILD, "motto")] == [created.id]
+    assert await curation.entry_ids_for_autocomplete(OTHER, "motto") == []
 
 
 async def test_removed_entries_are_offered_only_where_history_and_revert_need_them(

@@ -168,3 +168,49 @@ async def test_a_lost_notification_is_caught_by_the_periodic_reconcile(
             await asyncio.sleep(0.05)
     finally:
         await assistant.close()
+
+
+async def test_re_indexing_a_large_import_lets_other_servers_in_between(tmp_path: Path) -> None:
+    """Another process imports many long entries: this one indexes them one per turn of the
+    event loop, so other servers' answers wait for one entry's indexing, never for all."""
+    from bot.core.models import Entry
+
+    database = tmp_path / "big.sqlite3"
+    pad = " with a long explanation of the meeting" * 8
+    entries = [
+        Entry.model_validate(
+            {
+                **ENTRY,
+                "id": f"long-{n}",
+                "questions": [f"What is long question {n}.{k}?{pad}" for k in range(10)],
+            }
+        )
+        for n in range(30)
+    ]
+    assistant = await Assistant.start(Settings(database=database))
+    try:
+        async with await Store.open(database) as elsewhere:
+            await elsewhere.import_entries(GUILD, entries, 42)
+        gaps: list[float] = []
+        done = asyncio.Event()
+
+        async def tick() -> None:
+            last = time.perf_counter()
+            while not done.is_set():
+                await asyncio.sleep(0)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        ticking = asyncio.create_task(tick())
+        started = time.perf_counter()
+        assert await assistant.live.refresh({GUILD}) == [GUILD]
+        took = time.perf_counter() - started
+        done.set()
+        await ticking
+        assert max(gaps) < took / 5, (
+            f"one turn of the loop took {max(gaps) * 1000:.0f} of {took * 1000:.0f} ms"
+        )
+        assert (await assistant.ask("What is long question 7.3?", GUILD)).answer.entry_id == "long-7"
+    finally:
+        await assistant.close()

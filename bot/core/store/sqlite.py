@@ -636,10 +636,13 @@ class SQLiteStore(Store):
     # ---- change counters ------------------------------------------------------------------
 
     async def scope_versions(self, scopes: Iterable[Scope] | None = None) -> dict[Scope, int]:
+        wanted = None if scopes is None else sorted({db_scope(s) for s in scopes})
+        sql = "SELECT scope, version FROM scope_versions"
+        if wanted is not None:  # autocomplete asks for one server at every keystroke
+            sql += f" WHERE scope IN ({', '.join('?' * len(wanted))})"
         async with self._reading() as db:
-            rows = await db.execute_fetchall("SELECT scope, version FROM scope_versions")
-        wanted = None if scopes is None else {db_scope(s) for s in scopes}
-        return {api_scope(r[0]): int(r[1]) for r in rows if wanted is None or r[0] in wanted}
+            rows = await db.execute_fetchall(sql, wanted or ())
+        return {api_scope(r[0]): int(r[1]) for r in rows}
 
     def change_feed(self, poll_interval: float) -> ChangeFeed:
         self._conn()  # raises if unavailable or closed
