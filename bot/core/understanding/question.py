@@ -277,9 +277,21 @@ _EVENT_QUESTION = re.compile(
 )
 
 
+#: "Which city did they meet in?": "they" who met are the ministers of the meeting.
+_THEY_MET: Final = re.compile(
+    r"\b(?:where|when|(?:what|which) (?:city|day|date|country|place))\b.*?\b(they)\s+"
+    r"(?:met|meet|gathered|gather|convened|were meeting|got together)\b",
+    re.IGNORECASE,
+)
+
+
 def with_default_subject(question: str) -> str:
     """ "where was it held?" -> "where was the meeting held?": an event's "it", in a question
-    that names nothing else, is the meeting (the bot knows one event)."""
+    that names nothing else, is the meeting (the bot knows one event); "where did they meet?"
+    -> "where did the ministers meet?"."""
+    met = _THEY_MET.search(question)
+    if met is not None and _topic_words(question) <= CONTEXT_MAX_WORDS:
+        return f"{question[: met.start(1)]}the ministers{question[met.end(1) :]}"
     words = _words(question)
     if (
         "it" not in words
@@ -328,7 +340,7 @@ _CHECK_FRAME = re.compile(
 # "Is that right?" alone: it asks to confirm the sentence before it.
 _CONFIRM = re.compile(
     r"^(?:(?:is|was|isn'?t|wasn'?t) (?:that|this|it) (?:right|true|correct|so|the case)|right|correct|true"
-    r"|am i right|yes or no)\s*[?!.]*$",
+    r"|am i right|yes or no|(?:so )?(?:who'?s|who is|which is|which one is) (?:right|correct))\s*[?!.]*$",
     re.IGNORECASE,
 )
 #: A statement to confirm is asked as a yes/no question: "did" opens it (a stop word: it changes
@@ -352,6 +364,25 @@ def confirmation(sentence: str) -> str | None:
         # Already a question ("Where was it held, right?"): only the tag goes.
         return statement if tag is not None else None
     return f"{YES_NO_MARK} {statement}?"
+
+
+#: "Was it the Geneva Conventions or something else?": a guess offered with an open alternative.
+_OR_ELSE: Final = re.compile(
+    r"^(?:is|was|are|were|did|does|do)\b.*?,?\s+or\s+(?P<open>something|someone|somebody|somewhere|sometime)"
+    r"\s+else\s*[?!.]*$",
+    re.IGNORECASE,
+)
+_OPEN_QUESTION: Final = {"something": "what", "someone": "who", "somebody": "who", "somewhere": "where"}
+
+
+def _open_guess(asked: str) -> str:
+    """ "Was that the Geneva Conventions or something else?" asks what it was ("What was that?",
+    about the sentence before): the guess is the asker's, the question is open."""
+    found = _OR_ELSE.match(asked)
+    if found is None:
+        return asked
+    word = _OPEN_QUESTION.get(found.group("open").lower(), "when")
+    return f"{word} was that?"
 
 
 #: "Which is it?", "So which one is right?": asks the question posed before, again.
@@ -405,6 +436,7 @@ def find_questions(text: str) -> list[Part]:
             continue
         asked, head = _from_question_word(drop_request_frame(sentence))
         asked = _TRAILING_REASON.sub("", drop_request_frame(_LEADING_LINK.sub("", asked))).strip()
+        asked = _open_guess(asked)
         if any(ch.isalnum() for ch in asked):
             background = " ".join(filter(None, [head, context]))
             # Only a bare request hands the question back ("Can you tell me?"); "What did he

@@ -58,6 +58,13 @@ def _questions(message: str) -> list[str]:
             "The quiz asks which country will host the meeting. I was going to put Poland. Which is it?",
             ["which country will host the meeting?"],
         ),
+        # a guess with an open alternative asks what it was
+        (
+            "The statement named a treaty Russia broke. Was that the Geneva Conventions or something else?",
+            ["what was that?"],
+        ),
+        # "Who's right?" asks to confirm the claims before it
+        ("One says they met in Tokyo. Who's right?", ["did One says they met in Tokyo?"]),
         # a later sentence opening with "also" asks too
         (
             "what did they condemn? also what did they say about china",
@@ -165,6 +172,7 @@ def test_question_shaped_noise_never_breaks_splitting(words: list[str]) -> None:
 
 def test_a_bare_it_is_the_meeting() -> None:
     assert with_default_subject("where was it held?") == "where was the meeting held?"
+    assert with_default_subject("which city did they meet in?") == "which city did the ministers meet in?"
     # Not when "it" has something else to point to, or the question says enough by itself.
     assert with_default_subject("what did they call it?") == "what did they call it?"
     assert with_default_subject("Is it true that Japan holds the G7 presidency?") == (
