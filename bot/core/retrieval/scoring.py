@@ -385,7 +385,9 @@ def rescore(
     skipped. Within a document, a phrasing is skipped when its bound cannot beat the best fit
     so far or lift the document to that score: the phrasings sharing a term with the question
     are read first, best bound first; the others (bounded by their length alone) only while
-    their common bound could still matter. The order cannot change the result: a phrasing is
+    their common bound could still matter. A phrasing's plain ratio is computed first: with
+    token_set_ratio at its most (100) it bounds the fit again, and token_set_ratio is computed
+    only when that bound could still win. The order cannot change the result: a phrasing is
     skipped only when its bound is below a fit already found (or the floor), and the first
     phrasing wins a tie whatever the order, as in a plain pass in phrasing order.
     `exhaustive=True` scores every phrasing of every candidate instead.
@@ -395,17 +397,24 @@ def rescore(
     total = query.total_weight
     unknown_factor = formula.unknown_factor(query)
     penalties, score_of, key = formula.penalties, formula.score, query.key
+    # A question that names nobody and asks for nobody's words meets no penalty anywhere.
+    penalised = bool(query.entities or query.speaker)
     # `Formula.fit`, inlined: this is the innermost loop (the same expression, the same floats;
     # the exhaustive ranking, which calls `Formula.fit`, is held against this one in the tests).
     set_share, ratio_share = formula.set_share, formula.ratio_share
     sim_weight, precision_weight = formula.sim_weight, formula.precision_weight
-    bases, sharing_of = fit.bases, fit.sharing
+    #: The similarity when token_set_ratio is perfect (100): with the plain ratio known, a
+    #: phrasing's fit is bounded before token_set_ratio (the dearer of the two) is computed.
+    set_perfect = set_share * 100.0
+    bases = fit.bases
     # (-ceiling, rank, ...): ranks are distinct, so sorting never compares further.
     plans: list[tuple[float, int, Indexed, float, bool, bool, float, float, dict[int, float]]] = []
     every = fit.figures_of([item for item, _ in ranked])
+    entity_miss = other_speaker = False
     for rank, ((item, raw_coverage), (best, others, shared)) in enumerate(zip(ranked, every, strict=True)):
         coverage = raw_coverage / total
-        entity_miss, other_speaker = penalties(query, item.doc)
+        if penalised:
+            entity_miss, other_speaker = penalties(query, item.doc)
         ceiling = score_of(coverage, best, entity_miss, unknown_factor, other_speaker)
         plans.append((-ceiling, rank, item, coverage, entity_miss, other_speaker, best, others, shared))
     plans.sort()
@@ -421,14 +430,26 @@ def rescore(
                 continue  # no phrasing can lift it to the `limit` best
         keys = item.keys
         best_fit, best_at, best_sim = -1.0, 0, 0.0
-        for bound, at, precision in sharing_of(item) if shared else ():
-            if bound < best_fit or bound < floor:
-                break  # sorted: no later one can fit better
-            phrasing = keys[at]
-            sim = (set_share * token_set_ratio(key, phrasing) + ratio_share * ratio(key, phrasing)) / 100.0
-            value = sim_weight * sim + precision_weight * precision
-            if value > best_fit or (value == best_fit and at < best_at):
-                best_fit, best_at, best_sim = value, at, sim
+        if shared:
+            # `PhrasingFit.sharing`, inlined: (bound, position, precision), highest bound first.
+            sharing = [
+                (bases[len(keys[at])] + precision_weight * precision + EPS, at, precision)
+                for at, precision in shared.items()
+            ]
+            sharing.sort(reverse=True)
+            for bound, at, precision in sharing:
+                if bound < best_fit or bound < floor:
+                    break  # sorted: no later one can fit better
+                phrasing = keys[at]
+                plain = ratio(key, phrasing)
+                share = precision_weight * precision
+                bound = sim_weight * ((set_perfect + ratio_share * plain) / 100.0) + share
+                if bound + EPS < best_fit or bound + EPS < floor:
+                    continue  # even a perfect token_set_ratio could not beat the best
+                sim = (set_share * token_set_ratio(key, phrasing) + ratio_share * plain) / 100.0
+                value = sim_weight * sim + share
+                if value > best_fit or (value == best_fit and at < best_at):
+                    best_fit, best_at, best_sim = value, at, sim
         if others >= best_fit and others >= floor and len(shared) < len(keys):
             for at, phrasing in enumerate(keys):
                 if at in shared:
@@ -436,9 +457,11 @@ def rescore(
                 bound = bases[len(phrasing)] + EPS
                 if bound < best_fit or bound < floor:
                     continue
-                sim = (
-                    set_share * token_set_ratio(key, phrasing) + ratio_share * ratio(key, phrasing)
-                ) / 100.0
+                plain = ratio(key, phrasing)
+                bound = sim_weight * ((set_perfect + ratio_share * plain) / 100.0)
+                if bound + EPS < best_fit or bound + EPS < floor:
+                    continue
+                sim = (set_share * token_set_ratio(key, phrasing) + ratio_share * plain) / 100.0
                 value = sim_weight * sim  # plus precision_weight * 0.0, which adds nothing
                 if value > best_fit or (value == best_fit and at < best_at):
                     best_fit, best_at, best_sim = value, at, sim
