@@ -10,7 +10,8 @@ plain words, so the bot can decline honestly and still offer the entry as a sugg
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
 from bot.core.documents import Document
@@ -72,6 +73,9 @@ class Asked:
     premise: Premise | None = None
     #: Words of the question that neither the knowledge base nor the article uses ("troops").
     unsupported: frozenset[str] = frozenset()
+    #: How the question's words read in the knowledge base's terms: typos corrected and curated
+    #: synonyms ("worried" -> "concern").
+    read_as: Mapping[str, str] = field(default_factory=dict)
 
 
 class _Read(NamedTuple):
@@ -463,13 +467,15 @@ def _covers_the_rest(
     """
     entity_words = _entity_words(asked, lexicon)
     rest = [
-        w
+        asked.read_as.get(w, w)
         for w in _content_words(asked.text)
         if w not in entity_words and w not in asked.unsupported and w not in _ANY_ENTRY_WORDS
     ]
+    said = sum(stem(w) in stems for w in rest)
     if len(rest) < min_words:
-        return False
-    return sum(stem(w) in stems for w in rest) >= CORRECTION_COVERAGE * len(rest)
+        # One word short of enough is enough only if the entry says every one of them.
+        return len(rest) == min_words - 1 and len(rest) > 0 and said == len(rest)
+    return said >= CORRECTION_COVERAGE * len(rest)
 
 
 #: Words that may stand between a person and the role claimed for them ("Is Hayashi *the*

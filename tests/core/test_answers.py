@@ -440,3 +440,9 @@ def test_a_counterpart_is_the_same_portfolio_on_the_other_side(service: AnswerSe
 
 def test_who_took_the_photo_is_its_credit(service: AnswerService) -> None:
     assert service.answer("Who took the photo of the joint news conference?").entry_id == "photo-credit"
+
+
+def test_a_country_in_place_of_the_one_the_article_names_is_corrected(service: AnswerService) -> None:
+    # "worried" reads as the entry's "concern": the entry says the rest, with China.
+    answer = service.answer("Were the ministers worried about Russia's cooperation with North Korea?")
+    assert answer.answer.startswith("No") and "China" in answer.answer

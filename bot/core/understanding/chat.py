@@ -55,6 +55,12 @@ ABBREVIATIONS: Final[dict[str, str]] = {
     "gonna": "going to",
     "gotta": "have to",
     "dunno": "do not know",
+    "tryna": "trying to",
+    "smth": "something",
+    "sth": "something",
+    "smthn": "something",
+    "wot": "what",
+    "whut": "what",
     # Misspelt question and function words: the typo corrector reads only topic words.
     "waht": "what",
     "whta": "what",
