@@ -76,6 +76,8 @@ class Asked:
     #: How the question's words read in the knowledge base's terms: typos corrected and curated
     #: synonyms ("worried" -> "concern").
     read_as: Mapping[str, str] = field(default_factory=dict)
+    #: What the message said just before the question ("Besides the nuclear rhetoric, ...").
+    background: str = ""
 
 
 class _Read(NamedTuple):
@@ -106,14 +108,24 @@ def _content_words(text: str) -> list[str]:
     return [w for w in normalize_query(text).split() if w not in STOP_WORDS]
 
 
+#: Kinds of fact a quotation may state in its own words: where things stand, what something
+#: is called, how long it lasts.
+_SAID_FACETS: Final = frozenset({"place", "name", "duration", "reason"})
+
+
 def states_facet(asked: Asked, doc: Document) -> bool:
     """Whether `doc` states the kind of fact asked for (any, for an open question)."""
     facet = asked.focus.facet
     if facet is None or facet in doc.answers:
         return True
+    speech = any(stem(w) in _SPEECH for w in _content_words(asked.text))
     # Quoting someone tells who said it: "Who said 'as long as it takes'?"
     if facet == "person":
-        return bool(doc.speakers) and any(stem(w) in _SPEECH for w in _content_words(asked.text))
+        return bool(doc.speakers) and speech
+    # "Where did Hayashi say Russia's aggression has left the world?" asks for his words, which
+    # his quotation gives ("at historical crossroads").
+    if speech and "quote" in doc.answers and doc.speakers & asked.named and facet in _SAID_FACETS:
+        return True
     # What someone pledged or promised is what they said: "Did Austin pledge to back Ukraine?"
     return facet == "outcome" and bool(doc.speakers & asked.named)
 
@@ -131,7 +143,7 @@ def judge(asked: Asked, doc: Document, lexicon: EntityLexicon) -> Verdict:
         return Verdict(False, "The article doesn't give that level of detail.")
     if "later" in focus.qualifiers:
         return Verdict(False, LATER_REASON)
-    if focus.others and doc.kind != "passage":
+    if focus.others and doc.kind != "passage" and not _names_more_than_excluded(asked, doc, lexicon):
         # "Who else attended?": an entry names the ones the article names, and no others.
         return Verdict(False, "The article doesn't name anyone or anything else.")
     text, stems = _read(doc)
@@ -207,6 +219,44 @@ def of_the_side(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
     known = [p for p in people if p is not None and p.in_source]
     theirs = sum(p.country == country.name for p in known)
     return not known or theirs == len(known) or theirs >= 2
+
+
+#: "besides the war itself, ...": what the asker already has.
+_EXCLUDED: Final = re.compile(
+    r"\b(?:besides|apart from|aside from|other than|except(?: for)?|in addition to)\s+([^,?!.;]+)",
+    re.IGNORECASE,
+)
+
+
+_OTHER_OF_A_KIND: Final = re.compile(r"\bother (?!things?\b|ones?\b)\w+", re.IGNORECASE)
+
+
+def _names_more_than_excluded(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
+    """ "What did they condemn besides the war itself?": the entry that lists the war (so is the
+    list the asker means) and more answers; for people, someone the question does not name."""
+    excluded = _EXCLUDED.search(f"{asked.background} {asked.text}")
+    if excluded is None:
+        return False
+    words = [w for w in _content_words(excluded.group(1)) if w not in _ASKING_WORDS]
+    stems = _read(doc).stems
+    if not words or sum(stem(w) in stems for w in words) < SUBJECT_COVERAGE * len(words):
+        return False
+    if asked.focus.facet not in _PEOPLE_FACETS:
+        # "What *else* did they condemn besides the war?" asks for the rest of a list the entry
+        # gives; "the other priority issues besides Ukraine" for more of a kind it may not name.
+        return _OTHER_OF_A_KIND.search(asked.text) is None
+    if not any(lexicon.kind(m.entity_id) == "person" for m in lexicon.recognize(excluded.group(1))):
+        return False  # "besides the four ministers": everyone the entry names is excluded
+    side = asked_side(asked.text, lexicon)
+    country = lexicon.get(side) if side is not None else None
+    others = [
+        lexicon.get(e)
+        for e in doc.entities | doc.mentioned
+        if e not in asked.named and lexicon.kind(e) == "person"
+    ]
+    return any(
+        p is not None and p.in_source and (country is None or p.country == country.name) for p in others
+    )
 
 
 def _same_occasion(question: str, doc_text: str, lexicon: EntityLexicon) -> bool:

@@ -273,6 +273,7 @@ class AnswerService:
             named=named_in.entities | frozenset(named_in.unknown_entities),
             unknown=self._unknown_asked(part, focus, named_in),
             read_as=named_in.corrections,
+            background=part.context,
             premise=premise,
             # Words the article never uses decide a yes/no question ("Did they send troops?") or a
             # count ("How many tanks?"); elsewhere they are usually just another way to say it.

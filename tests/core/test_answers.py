@@ -446,3 +446,21 @@ def test_a_country_in_place_of_the_one_the_article_names_is_corrected(service: A
     # "worried" reads as the entry's "concern": the entry says the rest, with China.
     answer = service.answer("Were the ministers worried about Russia's cooperation with North Korea?")
     assert answer.answer.startswith("No") and "China" in answer.answer
+
+
+def test_besides_what_the_asker_has_the_rest_of_the_list(service: AnswerService) -> None:
+    answer = service.answer("What did the ministers condemn Russia for besides the war itself?")
+    assert answer.answered and "nuclear rhetoric" in answer.answer
+    # ... but nobody beyond the four ministers, nor other issues of a kind the entry does not list.
+    assert not service.answer("Who else attended besides the four ministers?").answered
+    assert not service.answer("What were the other priority issues on the agenda besides Ukraine?").answered
+
+
+def test_where_someone_said_things_stand_is_in_their_words(service: AnswerService) -> None:
+    answer = service.answer("Where did Hayashi say Russia's aggression has left the international community?")
+    assert answer.answered and "crossroads" in answer.answer + str(answer.citations)
+
+
+def test_the_articles_latin_is_found(service: AnswerService) -> None:
+    answer = service.answer("Which Latin expression does the article use for Hayashi's outcomes?")
+    assert answer.entry_id == "inter-alia"

@@ -161,6 +161,9 @@ FILLERS: Final[tuple[str, ...]] = (
     "umm",
     "uhh",
     "ok so",
+    "tldr",
+    "tl;dr",
+    "replying to",
     "okay so",
     "so like",
     "like,",
@@ -264,5 +267,5 @@ def clean_chat(text: str) -> str:
     cleaned = _FILLER_RE.sub(" ", cleaned)
     cleaned = expand_abbreviations(cleaned)
     cleaned = _MISTYPED_QUESTION_WORD.sub(lambda m: _MEANT[m.group(1).lower()], cleaned)
-    cleaned = re.sub(r"\s+", " ", cleaned).strip(" ,;-")
+    cleaned = re.sub(r"\s+", " ", cleaned).strip(" ,;:-")
     return cleaned if any(ch.isalnum() for ch in cleaned) else text.strip()

@@ -59,6 +59,8 @@ _FOCUS_PATTERNS: Final[tuple[tuple[Facet, str], ...]] = (
         r"|retort|retorted|pushback)\b",
     ),
     ("reason", r"\bwhy\b|\breasons?\b|\bpurpose\b|\bhow come\b|\bwhat for\s*\??$|\bmotivat|\brationale\b"),
+    # "Which Latin expression does the article use?", "What word did they use?": someone's words.
+    ("quote", r"^(?:\w+ )?(?:what|which) (?:\w+ )?(?:word|words|phrase|expression|term|wording)\b"),
     (
         "outcome",
         r"\b(?:decided|decide|decision|decisions|agreed|agree|agreement|agreements|outcome|outcomes|result"
@@ -89,13 +91,15 @@ _FOCUS_PATTERNS: Final[tuple[tuple[Facet, str], ...]] = (
     (
         "name",
         r"\b(?:what|which) (?:is|was|are|were) (?:it|they|the \w+(?: \w+)?) called\b|\bname of\b"
-        r"|\bnamed\b|\btitle of\b|\bcalled what\b|\bwhat (?:is|was) the name\b|\bnames of\b",
+        # "What is the program named?", not "the ones he named" (which he mentioned).
+        r"|\b(?:is|was|are|were|be) (?:\w+ )?named\b|\btitle of\b|\bcalled what\b"
+        r"|\bwhat (?:is|was) the name\b|\bnames of\b",
     ),
     (
         "role",
         r"\b(?:what|which) (?:is|was|are|were) (?:\w+ ){1,3}"
         r"(?:position|job|title|role|post|portfolio)s?\b(?! on\b)"
-        r"|\b(?:position|job|title|role|portfolio)s? (?:of|does|did)\b"
+        r"|\b(?:position|job|title|role|portfolio)s? (?:of|does|did)\b(?!.*\b(?:photo|picture|image|pic)\b)"
         # "What does Austin do?" asks for a job; "what did Russia do with nukes" for an act.
         r"|\bwhat does \w+(?: \w+)? do(?: for (?:a living|work))?\s*(?:[?.!]|$)",
     ),
@@ -140,6 +144,7 @@ QUALIFIERS: Final = frozenset(
      "first"}
 )  # fmt: skip
 _WORD = re.compile(r"[a-z0-9+]+")
+_SPANS: Final = tuple([w] for w in ("week", "weeks", "month", "months", "year", "years", "day", "days"))
 #: "the first 2+2", "their first meeting": "first" as an occasion's qualifier.
 _THE_FIRST: Final = re.compile(r"\b(?:the|a|its|their|this|that)\s+first\b")
 
@@ -193,7 +198,10 @@ def focus_of(question: str) -> Focus:
     if yes_no and facet not in _YES_NO_FACETS:
         facet = None
     # "How long did the meeting last" is a duration, not "the last meeting".
-    qualifiers = frozenset(w for w in words if w in QUALIFIERS)
+    # "the following week", "next month": a time span, not an occasion ("the next 2+2").
+    qualifiers = frozenset(
+        w for at, w in enumerate(words) if w in QUALIFIERS and words[at + 1 : at + 2] not in _SPANS
+    )
     if "first" in qualifiers and not _THE_FIRST.search(text):
         qualifiers -= {"first"}  # "which paper said it first" orders reports, not occasions
     if _AFTERWARDS.search(text):

@@ -340,7 +340,8 @@ _CHECK_FRAME = re.compile(
 # "Is that right?" alone: it asks to confirm the sentence before it.
 _CONFIRM = re.compile(
     r"^(?:(?:is|was|isn'?t|wasn'?t) (?:that|this|it) (?:right|true|correct|so|the case)|right|correct|true"
-    r"|am i right|yes or no|(?:so )?(?:who'?s|who is|which is|which one is) (?:right|correct))\s*[?!.]*$",
+    r"|am i right|yes or no|(?:so )?(?:who'?s|who is|which is|which one(?: of us)? is) (?:right|correct)"
+    r"|(?:was|am) i wrong|(?:is|was) (?:that|this|it) wrong)\s*[?!.]*$",
     re.IGNORECASE,
 )
 #: A statement to confirm is asked as a yes/no question: "did" opens it (a stop word: it changes

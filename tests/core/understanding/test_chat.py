@@ -28,6 +28,7 @@ from bot.core.understanding.chat import clean_chat, expand_abbreviations, strip_
         ("yo @bot who was even there", "who was there"),
         ("<@1234567> where was it held", "where was it held"),
         ("what are they tryna fix, energy or smth", "what are they trying to fix, energy or something"),
+        ("replying to @kenji: tldr where is it", "where is it"),
     ],
 )
 def test_cleans_chat(message: str, cleaned: str) -> None:

@@ -36,6 +36,9 @@ from bot.core.understanding.focus import FACETS, MISSING, Choice, choice_of, foc
         ("What is the NATO program called?", "name"),
         ("What is Blinken's job?", "role"),
         ("what does Austin do?", "role"),
+        ("Which Latin expression does the article use?", "quote"),
+        # "the ones he named" are the ones he mentioned: no name is asked for
+        ("Can you give me the principles he named?", None),
         # what someone did is an act, not a job
         ("what did russia do with nukes", None),
         ("What did Blinken say about Putin?", None),
@@ -54,6 +57,16 @@ def test_yes_no_questions() -> None:
     # A yes/no question asks about a topic unless it asks for an outcome or an amount.
     assert focus_of("Did they say anything about NATO?").facet is None
     assert focus_of("Did Zelensky accept the invitation?").facet == "outcome"
+
+
+def test_a_position_in_the_photo_is_no_job() -> None:
+    assert focus_of("Which position does Blinken occupy in the photo?").facet != "role"
+    assert focus_of("Which position does Blinken hold?").facet == "role"
+
+
+def test_a_time_span_is_no_occasion() -> None:
+    assert focus_of("What meeting did Austin say would happen the following week?").qualifiers == set()
+    assert focus_of("When is the next 2+2?").qualifiers == {"next"}
 
 
 def test_first_qualifies_an_occasion_not_a_report() -> None:

@@ -65,6 +65,10 @@ def _questions(message: str) -> list[str]:
         ),
         # "Who's right?" asks to confirm the claims before it
         ("One says they met in Tokyo. Who's right?", ["did One says they met in Tokyo?"]),
+        (
+            "I guessed the US presides over the G7. Was I wrong?",
+            ["did I guessed the US presides over the G7?"],
+        ),
         # a later sentence opening with "also" asks too
         (
             "what did they condemn? also what did they say about china",
