@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
-import resource
 import shutil
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,9 +29,10 @@ import pytest
 from bot.core.assistant import Assistant
 from bot.core.curation import CurationService
 from bot.core.models import EntryDraft
-from bot.core.store import StoreError, StoreUnavailable
-from bot.settings import PROJECT_ROOT, Settings
+from bot.core.store import StoreError, StoreFull, StoreUnavailable
+from bot.settings import Settings
 from tests.reliability.conftest import ReliabilityMetrics
+from tests.reliability.full_disk import namespace, run_scenario
 from tests.reliability.helpers import ask_payload, live_bot, respond, settings_for
 
 pytestmark = pytest.mark.reliability
@@ -344,36 +344,66 @@ async def test_a_read_only_directory_with_a_wal_and_no_shm_is_refused_not_misrea
             await assistant.close()
 
 
+# ---- a full disk: a real one (a tmpfs of the test's own) where the machine allows it ----------
+
+
+@pytest.fixture(params=["tmpfs", "rlimit"])
+def full_disk(request: pytest.FixtureRequest) -> bool:
+    """Whether the disk is simulated (RLIMIT_FSIZE) rather than really full. Exactly one of the
+    two runs: the real tmpfs when a private mount namespace can be had (see full_disk.py), the
+    simulation otherwise; `RELIABILITY_FULL_DISK=rlimit` forces the simulation."""
+    prefix, why = namespace()
+    forced = os.environ.get("RELIABILITY_FULL_DISK") == "rlimit"
+    real = prefix is not None and not forced
+    if request.param == "tmpfs" and not real:
+        pytest.skip(f"no real full filesystem here, RLIMIT_FSIZE simulates it: {why or 'forced'}")
+    if request.param == "rlimit" and real:
+        pytest.skip("a real full filesystem (a tmpfs in a private mount namespace) is tested instead")
+    return request.param == "rlimit"
+
+
 def test_a_full_disk_at_start_up_answers_from_the_cli(
-    tmp_path: Path, reliability_metrics: ReliabilityMetrics
+    tmp_path: Path, reliability_metrics: ReliabilityMetrics, full_disk: bool
 ) -> None:
-    """RLIMIT_FSIZE makes every write past 8 KiB fail with EFBIG: SQLite's "disk is full"."""
-
-    def limit_file_size() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (8 * 1024, 8 * 1024))
-
-    env = {
-        **os.environ,
-        "BOT_DATABASE": str(tmp_path / "bot.sqlite3"),
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "PYTHONIOENCODING": "utf-8",
-    }
     with reliability_metrics.fault("disk full at start-up", "storage"):
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "ask", "Who attended the meeting?"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            preexec_fn=limit_file_size,
-        )
+        result = run_scenario("startup", tmp_path, rlimit=full_disk)
         assert result.returncode == 0, result.stderr
         assert "Blinken" in result.stdout
         assert "Traceback" not in result.stderr
         [warning] = [line for line in result.stderr.splitlines() if "WARNING" in line]
         assert "curated knowledge files only" in warning and str(tmp_path / "bot.sqlite3") in warning
-        assert "disk" in warning and ("full" in warning or "refused a write" in warning)
+        if full_disk:  # EFBIG: SQLite says "disk I/O error"
+            assert "disk" in warning and ("full" in warning or "refused a write" in warning)
+        else:  # ENOSPC: SQLite says "database or disk is full"
+            assert "the disk is full" in warning, warning
+
+
+def test_a_disk_filling_up_while_running_loses_no_answer_and_nothing_acknowledged(
+    tmp_path: Path, reliability_metrics: ReliabilityMetrics, full_disk: bool
+) -> None:
+    with reliability_metrics.fault("disk full while running", "storage"):
+        result = run_scenario("running", tmp_path, rlimit=full_disk)
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        seen = json.loads(result.stdout.strip().splitlines()[-1])
+        if not full_disk:
+            assert seen["free_after"] == 0 and seen["filled"] > 0, seen
+        # Every question answered, server entries included; the log entries dropped and counted.
+        assert seen["answered"] == seen["asked"] == 400 and seen["motto_answered"], seen
+        reliability_metrics.answers_lost += seen["asked"] - seen["answered"]
+        assert seen["log_written"] + seen["log_dropped"] == seen["asked"] + 1 and seen["log_dropped"] > 0, (
+            seen
+        )
+        reliability_metrics.log_dropped += seen["log_dropped"]
+        warnings = [line for line in result.stderr.splitlines() if "question log" in line]
+        assert len(warnings) == 1, warnings  # warned once, then counted
+        # Curation says what failed; what was acknowledged before stays, and is there after.
+        assert seen["curation_error"] is not None, seen
+        if not full_disk:
+            assert seen["curation_error"] == f"StoreFull: {StoreFull().message}", seen
+        assert seen["entries_while_full"] == [seen["acknowledged"]], seen
+        assert seen["available_after"] and seen["entries_after"] == [seen["acknowledged"]], seen
+        assert seen["motto_after"], seen
 
 
 async def test_discord_with_an_unavailable_database_answers_and_explains_curation(
