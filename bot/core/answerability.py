@@ -139,6 +139,11 @@ def judge(asked: Asked, doc: Document, lexicon: EntityLexicon) -> Verdict:
     if facet in SUBJECT_FACETS and not _about_the_subject(asked, doc, lexicon):
         # "How long did the *meeting* last?" is not answered by how long support will last.
         return Verdict(False, f"The article {MISSING[facet]}.")
+    occasion = _other_occasion(asked, doc, lexicon)
+    if facet is not None and occasion is not None:
+        # "How long did the joint news conference last?" is not answered by how long support
+        # will last: an entry about another occasion does not say it of this one.
+        return Verdict(False, f"The article doesn't say that about the {occasion}.")
     if focus.specific and (doc.general or (facet is not None and facet in doc.approximate)):
         return Verdict(False, "The article doesn't give that level of detail.")
     if "later" in focus.qualifiers:
@@ -257,6 +262,22 @@ def _names_more_than_excluded(asked: Asked, doc: Document, lexicon: EntityLexico
     return any(
         p is not None and p.in_source and (country is None or p.country == country.name) for p in others
     )
+
+
+#: The event the article reports: every entry is about it, named or not.
+_THE_MEETING: Final = "two-plus-two"
+
+
+def _other_occasion(asked: Asked, doc: Document, lexicon: EntityLexicon) -> str | None:
+    """The name of an occasion (an event other than the meeting itself) the question asks about,
+    when `doc` speaks of none of those it names."""
+    occasions = sorted(
+        e for e in asked.named - asked.unknown if e != _THE_MEETING and lexicon.kind(e) == "event"
+    )
+    if not occasions or any(e in doc.entities | doc.mentioned for e in occasions):
+        return None
+    entity = lexicon.get(occasions[0])
+    return entity.name if entity is not None else occasions[0]
 
 
 def _same_occasion(question: str, doc_text: str, lexicon: EntityLexicon) -> bool:

@@ -308,7 +308,7 @@ class AnswerService:
             speaker = self.lexicon.entities[query.speaker]
             # An outlet's report is told, not quoted ("What did Nikkei say?"): an entry about it answers.
             reported = speaker.kind == "organization" and any(
-                query.speaker in m.doc.entities for m in matches
+                query.speaker in m.doc.entities and "report" in m.doc.answer.lower() for m in matches
             )
             if not reported:
                 return self._abstain(

@@ -464,3 +464,25 @@ def test_where_someone_said_things_stand_is_in_their_words(service: AnswerServic
 def test_the_articles_latin_is_found(service: AnswerService) -> None:
     answer = service.answer("Which Latin expression does the article use for Hayashi's outcomes?")
     assert answer.entry_id == "inter-alia"
+
+
+def test_an_entry_about_another_occasion_does_not_answer_for_this_one(service: AnswerService) -> None:
+    # How long support will last is not how long the news conference lasted.
+    assert not service.answer("How long did the joint news conference last?").answered
+    assert not service.answer(
+        "Which US official will lead the American delegation to the Hiroshima G7 summit?"
+    ).answered
+    assert service.answer("When is the Hiroshima summit?").entry_id == "hiroshima-summit"
+
+
+def test_x_or_other_things_is_asked_about_both(service: AnswerService) -> None:
+    answer = service.answer("Is Japan going to send tanks or other military equipment to Ukraine?")
+    assert not answer.answered and "tanks" in answer.answer
+
+
+def test_an_organisation_that_reported_nothing_is_not_quoted(service: AnswerService) -> None:
+    assert (
+        "does not quote NATO"
+        in service.answer("What did NATO officials say about Japan's partnership program?").answer
+    )
+    assert service.answer("What did Nikkei say?").entry_id == "nikkei-report"

@@ -113,6 +113,7 @@ _SPECIFIC = re.compile(
     r"|(?:exactly|precisely) (?:how|when|where|which|who|what (?:date|day|time|number|amount))"
     r"|(?:date|day|time|number|amount)s? (?:exactly|precisely)"
     r"|(?:when|who|how many|how much) (?:exactly|precisely)"
+    r"|(?:what|which) \w+(?: \w+)? (?:exactly|precisely)"
     r"|(?:which|what) (?:\w+ ){0,2}"
     r"(?:city|town|building|base|room|hotel|street|address|airport|ministry|hall))\b"
 )
@@ -307,6 +308,8 @@ def choice_of(question: str) -> Choice | None:
         if second.lower() not in _NOT_AN_ALTERNATIVE and first.lower() not in _NOT_AN_ALTERNATIVE:
             before = question[: match.start()].split()
             located = bool(before) and before[-1].lower() in {"in", "at", "near"}
+            if second.lower() in {"other", "another"} and not located:
+                return None  # "tanks or other equipment": both asked about, not one of two
             if located:
                 before = before[:-1]
             rest = " ".join([*before, *question[match.end() :].split()])

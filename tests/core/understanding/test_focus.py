@@ -59,6 +59,10 @@ def test_yes_no_questions() -> None:
     assert focus_of("Did Zelensky accept the invitation?").facet == "outcome"
 
 
+def test_what_thing_exactly_is_specific() -> None:
+    assert focus_of("What sanctions exactly are the G7 partners planning?").specific
+
+
 def test_a_position_in_the_photo_is_no_job() -> None:
     assert focus_of("Which position does Blinken occupy in the photo?").facet != "role"
     assert focus_of("Which position does Blinken hold?").facet == "role"
@@ -137,6 +141,11 @@ def test_a_choice_is_read_from_any_text_and_removes_what_it_offers(text: str) ->
     if found is not None:
         assert found.first in text and found.second in text
         assert len(found.rest) < len(text)
+
+
+def test_x_or_other_things_is_no_choice() -> None:
+    assert choice_of("Will Japan send tanks or other equipment?") is None
+    assert choice_of("Was it in Tokyo or in other city?") is not None
 
 
 def test_or_not_is_no_choice() -> None:
