@@ -100,6 +100,8 @@ class AnswerService:
         weights: Weights = DEFAULT_WEIGHTS,
     ) -> None:
         self.kb = kb
+        #: How citations name each source (formatted once: every answer cites).
+        self._source_labels = {key: source.label() for key, source in kb.sources.items()}
         self.weights = weights
         self.answer_threshold = weights.answer_threshold if answer_threshold is None else answer_threshold
         self.suggestion_threshold = (
@@ -570,7 +572,7 @@ class AnswerService:
             citations=[
                 CitationOut(
                     excerpt=c.excerpt,
-                    source=self.kb.sources[c.source].label() if c.source in self.kb.sources else c.source,
+                    source=self._source_labels.get(c.source, c.source),
                     location=c.location or "",
                     speaker=c.speaker,
                 )

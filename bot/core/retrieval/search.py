@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import islice
+from operator import attrgetter, itemgetter
 
 from rapidfuzz import fuzz, process
 
@@ -57,6 +58,11 @@ class _DenseTerm:
     order: int  # position in the question's terms
     bits: dict[float, int]  # field weight -> documents
     posting: dict[Indexed, float]
+
+
+#: A document's age (insertion sequence), and the coverage of a (document, coverage) pair.
+_age = attrgetter("seq")
+_coverage_of = itemgetter(1)
 
 
 def _kth_value(counted: list[tuple[float, int]], k: int) -> float:
@@ -259,13 +265,17 @@ class RetrievalEngine:
                 chosen.extend(big.oldest(bits, bits.bit_count()))
             elif value == theta:
                 tied.extend(big.oldest(bits, max(TIE_POOL, RESCORE_LIMIT)))
-        chosen.extend(self._break_ties(query, tied, RESCORE_LIMIT - len(chosen), fit))
+        if tied:
+            chosen.extend(self._break_ties(query, tied, RESCORE_LIMIT - len(chosen), fit))
+        # Highest coverage first, oldest first among equals: by age here, then (a stable sort)
+        # by coverage.
+        chosen.sort(key=_age)
         if dense:
             # Coverage summed in the question's term order, exactly as a full scan would.
             ranked = list(zip(chosen, self._coverage(query, chosen, indexes), strict=True))
         else:
             ranked = [(item, acc[item]) for item in chosen]  # already summed in that order
-        ranked.sort(key=lambda pair: (-pair[1], pair[0].seq))
+        ranked.sort(key=_coverage_of, reverse=True)
         return ranked
 
     def _dense_classes(
