@@ -60,6 +60,17 @@ def preload() -> None:
             _checker = SpellChecker(language="en", distance=1)
 
 
+def english_corrections(word: str) -> list[str]:
+    """The English words one edit away from `word` ("agensy" -> "agency"), most common first."""
+    if _checker is None:
+        preload()
+    assert _checker is not None
+    found = _checker.candidates(word.lower()) or set()
+    words = [w for w in found if w != word.lower() and is_english_word(w)]
+    frequency = _checker.word_frequency
+    return sorted(words, key=lambda w: (-int(frequency[w]), w))
+
+
 def is_english_word(word: str) -> bool:
     if _checker is None:
         preload()

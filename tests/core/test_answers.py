@@ -486,3 +486,8 @@ def test_an_organisation_that_reported_nothing_is_not_quoted(service: AnswerServ
         in service.answer("What did NATO officials say about Japan's partnership program?").answer
     )
     assert service.answer("What did Nikkei say?").entry_id == "nikkei-report"
+
+
+def test_a_misspelt_word_is_read_as_the_word_the_entries_use(service: AnswerService) -> None:
+    # "agensy" misspells "agency" (the photo's credit), though no entry word is as close.
+    assert service.answer("Which news agensy is the foto from?").entry_id == "photo-credit"

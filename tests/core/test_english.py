@@ -3,7 +3,14 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.english import american, describes, is_english_word, names_a_thing, same_word
+from bot.core.english import (
+    american,
+    describes,
+    english_corrections,
+    is_english_word,
+    names_a_thing,
+    same_word,
+)
 
 words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", max_size=20)
 
@@ -57,3 +64,13 @@ def test_a_describing_word_never_names_a_thing(word: str) -> None:
 def test_a_verb_form_or_adverb_ending_never_names_a_thing(stem_: str) -> None:
     for ending in ("ing", "ed", "ly"):
         assert not names_a_thing(stem_ + ending)
+
+
+def test_english_corrections_are_real_words_one_edit_away() -> None:
+    assert "agency" in english_corrections("agensy")
+    assert english_corrections("zzzzqx") == []
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=10))
+def test_every_english_correction_is_an_english_word(word: str) -> None:
+    assert all(is_english_word(w) and w != word for w in english_corrections(word))

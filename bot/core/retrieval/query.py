@@ -6,10 +6,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.core.english import is_english_word, same_word
+from rapidfuzz import fuzz
+
+from bot.core.english import english_corrections, is_english_word, same_word
 from bot.core.entities import EntityLexicon, Mention
 from bot.core.retrieval.index import IdfTable, ScopeIndex
 from bot.core.retrieval.terms import entity_term
+from bot.core.retrieval.vocabulary import Vocabulary
 from bot.core.retrieval.weights import Weights
 from bot.core.text import QUESTION_WORDS, STOP_WORDS, cased_tokens, stem
 
@@ -79,6 +82,9 @@ class QueryAnalyzer:
         self.synonyms = synonyms
         # Any form of a listed word means the same: "convened" as "convene", "fixing" as "fix".
         self._stemmed_synonyms = {stem(word): meaning for word, meaning in synonyms.items()}
+        # A misspelt synonym ("agensy") is corrected to it, then read as what it means.
+        self._synonym_words = Vocabulary(weights)
+        self._synonym_words.add(synonyms)
         self._weights = weights
 
     def analyze(self, question: str, indexes: list[ScopeIndex], table: IdfTable) -> QueryAnalysis:
@@ -192,6 +198,21 @@ class QueryAnalyzer:
         entity = self.lexicon.get(entity_id)
         return entity is not None and entity.kind in SPEAKING_KINDS
 
+    def _misspelt_synonym(self, token: str, indexes: list[ScopeIndex]) -> tuple[str, float] | None:
+        """A non-word that misspells no word of the entries may misspell a curated synonym
+        ("worrid") or an English word that is one ("agensy" -> "agency" -> "credit")."""
+        synonym = self._synonym_words.closest(token)
+        if synonym is not None:
+            return self.synonyms[synonym[0]], synonym[1] / 100.0
+        # Only a word the entries use, or a curated synonym, the one the entries use most first:
+        # "meating" is "meeting" here, not the more common English "meaning".
+        found = [(sum(i.vocab.uses(w) for i in indexes), w) for w in english_corrections(token)]
+        for uses, word in sorted(found, key=lambda f: -f[0]):
+            meaning = word if uses else self._synonym(word)
+            if meaning is not None:
+                return meaning, fuzz.ratio(token, word) / 100.0
+        return None
+
     def _correct(self, token: str, indexes: list[ScopeIndex]) -> tuple[str, float] | None:
         if len(token) < self._weights.typo_min_chars or not token.isalpha():
             return None
@@ -202,7 +223,9 @@ class QueryAnalyzer:
                 best = (found[0], found[1] / 100.0)
         # A real word is meant as written ("spending" is not a misspelt "sending"), unless the
         # match is the same word in the other spelling ("characterize" / "characterise").
-        if best is not None and not same_word(token, best[0]) and is_english_word(token):
+        if best is None:
+            return None if is_english_word(token) else self._misspelt_synonym(token, indexes)
+        if not same_word(token, best[0]) and is_english_word(token):
             return None
         return best
 

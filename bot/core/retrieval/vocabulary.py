@@ -32,6 +32,10 @@ class Vocabulary:
     def __contains__(self, word: object) -> bool:
         return word in self._counts
 
+    def uses(self, word: str) -> int:
+        """How many documents use `word`."""
+        return self._counts.get(word, 0)
+
     def __len__(self) -> int:
         return len(self._counts)
 
@@ -78,8 +82,8 @@ class Vocabulary:
         return out
 
     def closest(self, token: str) -> tuple[str, float] | None:
-        """The known word most like `token` (fuzz.ratio at least the typo cut-off), alphabetically
-        first on ties.
+        """The known word most like `token` (fuzz.ratio at least the typo cut-off); on ties, the
+        word more documents use ("meating" is "meeting", not "meaning"), then alphabetically.
 
         Only words within the length band of the token's length are read.
         """
@@ -92,14 +96,16 @@ class Vocabulary:
             bucket = self._by_len.get(length)
             if not bucket:
                 continue
-            # extractOne keeps the first of equal scores, i.e. the alphabetically first word.
-            found = process.extractOne(token, bucket, scorer=fuzz.ratio, score_cutoff=cutoff)
-            if found is None:
-                continue
-            word, score = found[0], float(found[1])
-            if best is None or score > best[1] or (score == best[1] and word < best[0]):
-                best = (word, score)
-                cutoff = score
+            for word, score, _ in process.extract(
+                token, bucket, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+            ):
+                if best is None or (-score, -self.uses(word), word) < (
+                    -best[1],
+                    -self.uses(best[0]),
+                    best[0],
+                ):
+                    best = (word, float(score))
+                    cutoff = score
         if len(self._typos) >= TYPO_MEMO:
             self._typos.clear()
         self._typos[token] = best

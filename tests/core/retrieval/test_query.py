@@ -72,6 +72,11 @@ def test_of_names_whose_words_only_after_words_of_speech(service: AnswerService)
     assert analyze("what are the remarks of Hayashi").speaker == "hayashi"
 
 
+def test_a_misspelt_synonym_reads_as_what_it_means(service: AnswerService) -> None:
+    # "worrid" is no word the entries use, but a typo of the curated synonym "worried" (concern).
+    assert service.engine.analyze("were they worrid about china").corrections == {"worrid": "concern"}
+
+
 def test_real_words_are_not_corrected_into_other_words(service: AnswerService) -> None:
     # "spending" is not a misspelt "sending", nor "tanks" a misspelt "thanks".
     assert service.engine.analyze("How much is the US spending on Ukraine?").oov == ("spending",)

@@ -6,18 +6,23 @@ import dataclasses
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from bot.core.retrieval import DEFAULT_WEIGHTS, Vocabulary
 
 WORDS = st.text(alphabet="abcdeo", min_size=1, max_size=9)
 
 
-def closest_by_scan(token: str, words: set[str]) -> tuple[str, float] | None:
-    """What typo correction did before the index: one pass over the sorted words in the band."""
-    band = [w for w in sorted(words) if abs(len(w) - len(token)) <= DEFAULT_WEIGHTS.typo_length_band]
-    found = process.extractOne(token, band, scorer=fuzz.ratio, score_cutoff=DEFAULT_WEIGHTS.typo_cutoff)
-    return None if found is None else (found[0], float(found[1]))
+def closest_by_scan(token: str, counts: dict[str, int]) -> tuple[str, float] | None:
+    """Typo correction by definition: the best ratio in the band, then the word more documents
+    use, then the alphabetically first."""
+    band = [w for w in counts if abs(len(w) - len(token)) <= DEFAULT_WEIGHTS.typo_length_band]
+    scored = [(fuzz.ratio(token, w), w) for w in band]
+    scored = [(score, w) for score, w in scored if score >= DEFAULT_WEIGHTS.typo_cutoff]
+    if not scored:
+        return None
+    score, word = min(scored, key=lambda f: (-f[0], -counts[f[1]], f[1]))
+    return word, float(score)
 
 
 @settings(max_examples=150, deadline=None)
@@ -42,7 +47,7 @@ def test_vocabulary_agrees_with_a_sorted_scan(
     assert list(vocab) == sorted(words)
     assert len(vocab) == len(words)
     for token in tokens:
-        assert vocab.closest(token) == closest_by_scan(token, words)
+        assert vocab.closest(token) == closest_by_scan(token, counts)
         prefix = token[:2]
         assert vocab.with_prefix(prefix, 8) == [w for w in sorted(words) if w.startswith(prefix)][:8]
         assert (token in vocab) == (token in words)
@@ -68,3 +73,11 @@ def test_cut_off_and_length_band_come_from_the_weights() -> None:
     narrow.add(["meeting"])
     assert narrow.closest("meetinga") is None  # one letter longer: outside a band of 0
     assert narrow.closest("meetimg") == ("meeting", fuzz.ratio("meetimg", "meeting"))
+
+
+def test_on_a_tie_the_word_more_documents_use_wins() -> None:
+    vocab = Vocabulary()
+    vocab.add(["meaning", "meeting"])
+    vocab.add(["meeting"])
+    # "meating" is one letter from both: the knowledge base's common word is meant.
+    assert vocab.closest("meating") == ("meeting", fuzz.ratio("meating", "meeting"))
