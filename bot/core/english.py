@@ -65,10 +65,29 @@ def english_corrections(word: str) -> list[str]:
     if _checker is None:
         preload()
     assert _checker is not None
-    found = _checker.candidates(word.lower()) or set()
-    words = [w for w in found if w != word.lower() and is_english_word(w)]
+    lowered = word.lower()
+    found = _known_one_edit_away(_checker, lowered)
+    words = [w for w in found if w != lowered and is_english_word(w)]
     frequency = _checker.word_frequency
     return sorted(words, key=lambda w: (-int(frequency[w]), w))
+
+
+def _known_one_edit_away(checker: SpellChecker, word: str) -> set[str]:
+    """`checker.candidates(word) or set()` for a lower-case word, as pyspellchecker computes it
+    (distance 1): the word itself when known, else the known words one edit away. The edits are
+    looked up in the word list with one set intersection, not a Python call each (a 7-letter
+    word has about 700 edits)."""
+    letters = checker.word_frequency.letters
+    if not word.isascii() or any(c.lower() != c for c in letters):
+        return checker.candidates(word) or set()  # lower-casing could change an edit: as it is
+    if checker.known([word]):
+        return {word}
+    edits = checker.edit_distance_1(word)
+    if edits == {word}:
+        return edits  # a word not to be checked (a number, punctuation): itself
+    # `known` lower-cases each edit (these are lower case already) and drops numbers and
+    # over-long words: on the few edits that are words, it gives what it gives on all of them.
+    return checker.known(edits & checker.word_frequency.dictionary.keys())
 
 
 def is_english_word(word: str) -> bool:

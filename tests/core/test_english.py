@@ -74,3 +74,21 @@ def test_english_corrections_are_real_words_one_edit_away() -> None:
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=10))
 def test_every_english_correction_is_an_english_word(word: str) -> None:
     assert all(is_english_word(w) and w != word for w in english_corrections(word))
+
+
+#: Words as typed: real words, typos of them, numbers, apostrophes.
+typed_words = st.one_of(
+    words,
+    st.sampled_from(["agensy", "meetng", "worrid", "atended", "alliance", "nan", "12", "3.5", "'", ""]),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789'.", max_size=12),
+)
+
+
+@given(typed_words)
+def test_one_edit_lookup_gives_what_the_spell_checker_gives(word: str) -> None:
+    from bot.core import english
+
+    english.preload()
+    checker = english._checker
+    assert checker is not None
+    assert english._known_one_edit_away(checker, word) == (checker.candidates(word) or set())
