@@ -209,8 +209,9 @@ class QueryAnalyzer:
         found = [(sum(i.vocab.uses(w) for i in indexes), w) for w in english_corrections(token)]
         for uses, word in sorted(found, key=lambda f: -f[0]):
             meaning = word if uses else self._synonym(word)
-            if meaning is not None:
-                return meaning, fuzz.ratio(token, word) / 100.0
+            similarity = fuzz.ratio(token, word)
+            if meaning is not None and similarity >= self._weights.dictionary_typo_cutoff:
+                return meaning, similarity / 100.0
         return None
 
     def _correct(self, token: str, indexes: list[ScopeIndex]) -> tuple[str, float] | None:

@@ -56,6 +56,10 @@ class Weights:
     #: An unknown word is read as its closest known word when their fuzz.ratio (0..100) is at
     #: least this.
     typo_cutoff: float
+    #: An unknown non-word that no known word is that close to is read as an English word one
+    #: edit away that the entries use (or a synonym gives) when their fuzz.ratio is at least
+    #: this: a dictionary word is better evidence than closeness alone ("agensy" -> "agency").
+    dictionary_typo_cutoff: float
     #: Words shorter than this are never typo-corrected.
     typo_min_chars: int
     #: A correction differs from the typed word's length by at most this many letters.
@@ -117,6 +121,8 @@ class Weights:
         problems += [f"{name} must be above 0, not {v}" for name, v in positive.items() if not v > 0.0]
         if not 0.0 <= self.typo_cutoff <= 100.0:
             problems.append(f"typo_cutoff must be in [0, 100], not {self.typo_cutoff}")
+        if not 0.0 <= self.dictionary_typo_cutoff <= 100.0:
+            problems.append(f"dictionary_typo_cutoff must be in [0, 100], not {self.dictionary_typo_cutoff}")
         if self.typo_min_chars < 1 or self.typo_length_band < 0:
             problems.append("typo_min_chars must be at least 1 and typo_length_band at least 0")
         if problems:
@@ -158,6 +164,7 @@ DEFAULT_WEIGHTS: Final = Weights(
     other_speaker_factor=0.3,  # hand-set in round 1
     unknown_entity_min_score=0.9,  # hand-set in round 1
     typo_cutoff=85.0,  # hand-set in round 1
+    dictionary_typo_cutoff=80.0,  # hand-set (round 3): one letter wrong in a six-letter word (83) passes
     typo_min_chars=4,  # hand-set in round 1
     typo_length_band=2,  # hand-set in round 1
     autocomplete_score_share=0.5,  # hand-set in round 1

@@ -60,7 +60,10 @@ def test_an_engine_answers_with_the_weights_it_is_given(kb: KnowledgeBase) -> No
     strict = build_engine(
         kb,
         dataclasses.replace(
-            DEFAULT_WEIGHTS, typo_cutoff=100.0, question_word_scale=DEFAULT_WEIGHTS.question_word_scale / 2
+            DEFAULT_WEIGHTS,
+            typo_cutoff=100.0,
+            dictionary_typo_cutoff=100.0,
+            question_word_scale=DEFAULT_WEIGHTS.question_word_scale / 2,
         ),
     )
     question = "when was the meetng"
