@@ -42,9 +42,9 @@ FROZEN_SHA256 = {
     "test2": "71b9b0b5313ab5b661beed4699eee8987f08f300e7df1ce5d2e66d2ce3479a8f",
 }
 #: The CI gate on the dev split: what the bot reaches today, so a change that loses ground fails.
-GATE_IN_SCOPE = 0.92
+GATE_IN_SCOPE = 0.94
 GATE_NEARMISS = 0.88
-GATE_WRONG_FACTS = 1
+GATE_WRONG_FACTS = 0
 #: A knowledge phrasing this close (rapidfuzz ratio) to a dev or test question is a copy of it.
 NEAR_COPY = 90.0
 
