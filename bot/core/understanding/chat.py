@@ -260,7 +260,8 @@ def clean_chat(text: str) -> str:
     Never empties a message that had words: if everything was noise, the text is returned as it
     was, so small talk ("lol") still reaches the polite decline instead of looking blank.
     """
-    # "U.S." is one word: its letters are not the chat "u".
+    # "U.S." is one word: its letters are not the chat "u". An ellipsis ends a thought.
+    text = text.replace("\u2026", "...")
     cleaned = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), strip_emoji(_ADDRESSED.sub(" ", text)))
     cleaned = _REPEATS.sub(r"\1", cleaned)
     cleaned = _STRETCH.sub(r"\1", cleaned)

@@ -32,6 +32,7 @@ def _questions(message: str) -> list[str]:
             ["Which city was the meeting held in?"],
         ),
         ("I'm writing a report for class, which city was it held in?", ["which city was it held in?"]),
+        ("I'm writing a report for class\u2026 which city was it held in?", ["which city was it held in?"]),
         ("I was wondering who attended", ["who attended"]),
         ("Can you tell me what Blinken said about Putin?", ["what Blinken said about Putin?"]),
         ("Could you list the four ministers?", ["the four ministers?"]),
