@@ -44,7 +44,7 @@ _ASK = (
 _REQUEST_FRAME = re.compile(
     r"^.*?\b(?:"
     r"i(?:'?m| am| was| were|'?ve been) (?:wondering|curious)(?: about)?|"
-    r"(?:i|we) (?:want|wanted|need|needed|would like|'?d like|would love|'?d love) to "
+    r"(?:i|we)(?: want| wanted| need| needed| would like|'?d like| would love|'?d love) to "
     r"(?:know|find out|understand|ask)(?: about)?|"
     rf"(?:can|could|would|will) (?:you|u|someone|somebody|anyone|anybody) (?:please |pls |plz )?{_ASK}"
     r"(?: to)?(?: me| us)?(?: know| understand| with)?|"
@@ -285,6 +285,10 @@ _THEY_MET: Final = re.compile(
 )
 
 
+#: "Where did that meeting happen?": the meeting, when what came before does not say otherwise.
+_THAT_MEETING: Final = re.compile(r"\b(?:that|this) (meeting|talks|2\+2)\b", re.IGNORECASE)
+
+
 def with_default_subject(question: str) -> str:
     """ "where was it held?" -> "where was the meeting held?": an event's "it", in a question
     that names nothing else, is the meeting (the bot knows one event); "where did they meet?"
@@ -292,6 +296,8 @@ def with_default_subject(question: str) -> str:
     met = _THEY_MET.search(question)
     if met is not None and _topic_words(question) <= CONTEXT_MAX_WORDS:
         return f"{question[: met.start(1)]}the ministers{question[met.end(1) :]}"
+    if _THAT_MEETING.search(question) and _topic_words(question) <= CONTEXT_MAX_WORDS:
+        return _THAT_MEETING.sub(r"the \1", question, count=1)
     words = _words(question)
     if (
         "it" not in words
@@ -376,6 +382,12 @@ _OR_ELSE: Final = re.compile(
 _OPEN_QUESTION: Final = {"something": "what", "someone": "who", "somebody": "who", "somewhere": "where"}
 
 
+def _whether_asked(asked: str) -> str:
+    """ "(I'd love to know) whether he'd be there in person" asks a yes/no question."""
+    whether = _WHETHER.match(asked)
+    return f"{YES_NO_MARK} {asked[whether.end() :].rstrip(' .!')}?" if whether is not None else asked
+
+
 def _open_guess(asked: str) -> str:
     """ "Was that the Geneva Conventions or something else?" asks what it was ("What was that?",
     about the sentence before): the guess is the asker's, the question is open."""
@@ -386,6 +398,12 @@ def _open_guess(asked: str) -> str:
     return f"{word} was that?"
 
 
+#: "I guessed the US - was I wrong?": the asker's answer to a question, put up for checking.
+_GUESS_CHECKED: Final = re.compile(
+    r"^(?:i|we) (?:guessed|thought|assumed|said|put|answered|wrote|picked|went with)\b.*"
+    r"\b(?:was i wrong|am i wrong|was i right|am i right|is that right|right|correct)\W*$",
+    re.IGNORECASE,
+)
 #: "Which is it?", "So which one is right?": asks the question posed before, again.
 _WHICH_IS_IT: Final = re.compile(
     r"^(?:so\s+)?(?:which|what|who)(?: one)?(?: is| was)? (?:it|right|correct|true|one)\s*[?!.]*$",
@@ -426,6 +444,14 @@ def find_questions(text: str) -> list[Part]:
                 found.append(_after(Part(sentence), before))
             context, confirming = "", False
             continue
+        if _GUESS_CHECKED.match(sentence) and (
+            relayed := next(filter(None, (passed_on(earlier) for earlier in reversed(said[:at]))), None)
+        ):
+            # "She asked me which country presides. I guessed the US - was I wrong?": the
+            # question she asked is the one to answer.
+            found.append(_after(Part(relayed), before))
+            context, confirming = "", False
+            continue
         checked = confirmation(sentence)
         if checked is not None:
             found.append(_after(_leaning(checked, context), before))
@@ -437,7 +463,7 @@ def find_questions(text: str) -> list[Part]:
             continue
         asked, head = _from_question_word(drop_request_frame(sentence))
         asked = _TRAILING_REASON.sub("", drop_request_frame(_LEADING_LINK.sub("", asked))).strip()
-        asked = _open_guess(asked)
+        asked = _open_guess(_whether_asked(asked))
         if any(ch.isalnum() for ch in asked):
             background = " ".join(filter(None, [head, context]))
             # Only a bare request hands the question back ("Can you tell me?"); "What did he

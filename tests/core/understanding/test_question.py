@@ -70,6 +70,12 @@ def _questions(message: str) -> list[str]:
             "I guessed the US presides over the G7. Was I wrong?",
             ["did I guessed the US presides over the G7?"],
         ),
+        ("I'd love to know whether Zelensky was invited.", ["did Zelensky was invited?"]),
+        # the asker's guess to a question passed on: the question is what to answer
+        (
+            "She asked me which country presides over the G7. I guessed the US - was I wrong?",
+            ["which country presides over the G7?"],
+        ),
         # a later sentence opening with "also" asks too
         (
             "what did they condemn? also what did they say about china",
@@ -178,6 +184,7 @@ def test_question_shaped_noise_never_breaks_splitting(words: list[str]) -> None:
 def test_a_bare_it_is_the_meeting() -> None:
     assert with_default_subject("where was it held?") == "where was the meeting held?"
     assert with_default_subject("which city did they meet in?") == "which city did the ministers meet in?"
+    assert with_default_subject("Where did that meeting happen?") == "Where did the meeting happen?"
     # Not when "it" has something else to point to, or the question says enough by itself.
     assert with_default_subject("what did they call it?") == "what did they call it?"
     assert with_default_subject("Is it true that Japan holds the G7 presidency?") == (
