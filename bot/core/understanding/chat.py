@@ -251,7 +251,35 @@ def expand_abbreviations(text: str) -> str:
             return word
         return full
 
+    if _ABBREVIATED.isdisjoint(map(str.lower, _WORD.findall(text))):
+        return text  # no shorthand: nothing to swap (a swap per word costs a Python call)
     return _WORD.sub(swap, text)
+
+
+_ABBREVIATED: Final = frozenset(ABBREVIATIONS)
+_WORD_RUN: Final = re.compile(r"[\w']+")
+#: The first word of every filler: in ASCII text, `_FILLER_RE` can only match where a word (as
+#: its boundaries read them) is one of these; None if a filler does not start with a word.
+_FILLER_STARTS: Final = (
+    frozenset(m.group(0) for m in map(_WORD_RUN.match, (f.lower() for f in FILLERS)) if m is not None)
+    if all(_WORD_RUN.match(f) for f in FILLERS)
+    else None
+)
+
+
+def _may_hold_filler(text: str) -> bool:
+    """False when `_FILLER_RE` surely finds nothing in `text` (skipping it saves its pass)."""
+    if _FILLER_STARTS is None or not text.isascii():
+        return True  # case folding beyond ASCII is the regex's to judge
+    return not _FILLER_STARTS.isdisjoint(_WORD_RUN.findall(text.lower()))
+
+
+def _may_hold_mistyped(text: str) -> bool:
+    """False when `_MISTYPED_QUESTION_WORD` surely finds nothing in `text`."""
+    if not text.isascii():
+        return True
+    lowered = text.lower()
+    return any(word in lowered for word in _MEANT)
 
 
 def clean_chat(text: str) -> str:
@@ -260,13 +288,21 @@ def clean_chat(text: str) -> str:
     Never empties a message that had words: if everything was noise, the text is returned as it
     was, so small talk ("lol") still reaches the polite decline instead of looking blank.
     """
-    # "U.S." is one word: its letters are not the chat "u". An ellipsis ends a thought.
+    # An ellipsis ends a thought.
     text = text.replace("\u2026", "...")
-    cleaned = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), strip_emoji(_ADDRESSED.sub(" ", text)))
-    cleaned = _REPEATS.sub(r"\1", cleaned)
+    # A pass runs only where what it removes can be: an "@", a dot, a doubled mark, a filler's
+    # first word, a mistyped question word (each test costs less than the pass).
+    cleaned = strip_emoji(_ADDRESSED.sub(" ", text) if "@" in text else text)
+    if "." in cleaned:
+        # "U.S." is one word: its letters are not the chat "u".
+        cleaned = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), cleaned)
+    if "!!" in cleaned or "??" in cleaned or ".." in cleaned:
+        cleaned = _REPEATS.sub(r"\1", cleaned)
     cleaned = _STRETCH.sub(r"\1", cleaned)
-    cleaned = _FILLER_RE.sub(" ", cleaned)
+    if _may_hold_filler(cleaned):
+        cleaned = _FILLER_RE.sub(" ", cleaned)
     cleaned = expand_abbreviations(cleaned)
-    cleaned = _MISTYPED_QUESTION_WORD.sub(lambda m: _MEANT[m.group(1).lower()], cleaned)
+    if _may_hold_mistyped(cleaned):
+        cleaned = _MISTYPED_QUESTION_WORD.sub(lambda m: _MEANT[m.group(1).lower()], cleaned)
     cleaned = re.sub(r"\s+", " ", cleaned).strip(" ,;:-")
     return cleaned if any(ch.isalnum() for ch in cleaned) else text.strip()

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.understanding.chat import clean_chat, expand_abbreviations, strip_emoji
+from bot.core.understanding.chat import FILLERS, clean_chat, expand_abbreviations, strip_emoji
 
 
 @pytest.mark.parametrize(
@@ -64,3 +64,31 @@ def test_cleaning_is_stable(text: str) -> None:
     once = clean_chat(text)
     # A second pass finds no more noise in what the first pass left (or returns it unchanged).
     assert clean_chat(once).split() == once.split() or clean_chat(once) == once.strip()
+
+
+#: Chat text with what the passes' shortcuts test for: fillers (any case, with punctuation
+#: around them), mistyped question words, "@", dots, doubled marks, accents.
+chat_text = st.lists(
+    st.one_of(
+        st.sampled_from(FILLERS),
+        st.sampled_from(["Were", "wen", "WAT", "wer", "was", "is", "held", "LOL", "Tl;Dr", "Like,"]),
+        st.sampled_from([" ", "  ", ",", ", ", "?", "!!", "...", "@", "'", "-", "."]),
+        st.sampled_from(["\u00e9", "\u212a", "\u017f"]),  # an accent, the Kelvin sign, a long s
+    ),
+    max_size=25,
+).map("".join)
+
+
+@given(chat_text)
+def test_a_skipped_pass_would_have_changed_nothing(text: str) -> None:
+    from bot.core.understanding.chat import (
+        _FILLER_RE,
+        _MEANT,
+        _MISTYPED_QUESTION_WORD,
+        _may_hold_filler,
+        _may_hold_mistyped,
+    )
+
+    assert _may_hold_filler(text) or _FILLER_RE.sub(" ", text) == text
+    mistyped = _MISTYPED_QUESTION_WORD.sub(lambda m: _MEANT[m.group(1).lower()], text)
+    assert _may_hold_mistyped(text) or mistyped == text
