@@ -491,3 +491,9 @@ def test_an_organisation_that_reported_nothing_is_not_quoted(service: AnswerServ
 def test_a_misspelt_word_is_read_as_the_word_the_entries_use(service: AnswerService) -> None:
     # "agensy" misspells "agency" (the photo's credit), though no entry word is as close.
     assert service.answer("Which news agensy is the foto from?").entry_id == "photo-credit"
+
+
+def test_words_that_ask_for_wording_are_not_the_topic(service: AnswerService) -> None:
+    # "word" and "use" say what is asked; "nuclear rhetoric" is what it is about.
+    answer = service.answer("What word did the ministers use to describe Russia's nuclear rhetoric?")
+    assert answer.entry_id == "nuclear-rhetoric" and "reckless" in answer.answer

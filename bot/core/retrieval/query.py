@@ -35,6 +35,11 @@ SPEECH_STEMS = frozenset(
         "characteris",
     }
 )
+#: Words that ask for wording ("What *word* did they *use*?"): what is asked, like a question
+#: word, not what it is about.
+ASKING_FOR_WORDS = frozenset(
+    {"word", "words", "phrase", "phrases", "expression", "term", "wording", "use", "used"}
+)
 #: Words that introduce whose words follow ("a quote from Austin", "remarks by Blinken").
 SOURCE_WORDS = frozenset({"from", "by", "of"})
 ARTICLES = frozenset({"the", "a", "an", "us", "japan", "japanese", "american"})
@@ -114,7 +119,7 @@ class QueryAnalyzer:
         for pos, tok in enumerate(lower):
             if pos in covered or tok in STOP_WORDS:
                 continue
-            if tok in QUESTION_WORDS:
+            if tok in QUESTION_WORDS or tok in ASKING_FOR_WORDS:
                 # What is asked (a time, a place, a person) matters, but less than the topic.
                 term = stem(tok)
                 terms[term] = max(terms.get(term, 0.0), weights.question_word_scale * idf(term))
