@@ -10,6 +10,9 @@ from rapidfuzz import fuzz, process
 from bot.core.limits import TYPO_MEMO
 from bot.core.retrieval.weights import DEFAULT_WEIGHTS, Weights
 
+#: Margin on the length bound of fuzz.ratio (floating point never skips a reachable bucket).
+RATIO_SLACK = 1e-6
+
 #: Bounded memo of typo corrections per vocabulary (cleared when its words change).
 
 
@@ -96,6 +99,8 @@ class Vocabulary:
             bucket = self._by_len.get(length)
             if not bucket:
                 continue
+            if 200.0 * min(size, length) / (size + length) + RATIO_SLACK < cutoff:
+                continue  # fuzz.ratio of two texts is at most 200 * the shorter / both lengths
             for word, score, _ in process.extract(
                 token, bucket, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
             ):
