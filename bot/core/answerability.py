@@ -153,7 +153,11 @@ def judge(asked: Asked, doc: Document, lexicon: EntityLexicon) -> Verdict:
         return Verdict(False, "The article doesn't name anyone or anything else.")
     text, stems = _read(doc)
     if focus.qualifiers:
-        missing = sorted(q for q in focus.qualifiers if stem(q) not in stems)
+        missing = sorted(
+            q
+            for q in focus.qualifiers
+            if not {stem(asked.read_as.get(q, q)), stem(_QUALIFIER_KIN.get(q, q))} & stems
+        )
         if missing:
             return Verdict(False, f"The article doesn't say that about the {missing[0]} one.")
         if not _same_occasion(asked.text, text, lexicon):
@@ -296,10 +300,12 @@ def _same_occasion(question: str, doc_text: str, lexicon: EntityLexicon) -> bool
         entity = lexicon.entities[mention.entity_id]
         forms = [normalize_query(f) for f in entity.surface_forms()]
         names = "|".join(re.escape(f) for f in forms if f)
-        pattern = rf"\b{qualifier}(?: (?:{_OCCASION_FILLERS}))* (?:{names})\b"
+        # "the upcoming meeting" is the one an entry calls "next".
+        said = f"(?:{qualifier}|{_QUALIFIER_KIN.get(qualifier, qualifier)})"
+        pattern = rf"\b{said}(?: (?:{_OCCASION_FILLERS}))* (?:{names})\b"
         # "the next Contact Group meeting" is the one "meeting next week": the qualifier may
         # also follow the name closely.
-        after = rf"\b(?:{names})(?: \w+)? {qualifier} (?:week|month|year)\b"
+        after = rf"\b(?:{names})(?: \w+)? {said} (?:week|month|year)\b"
         if re.search(pattern, doc_text) is None and re.search(after, doc_text) is None:
             return False
     return True
@@ -310,6 +316,11 @@ _OCCASION_FILLERS: Final = (
     "the|a|us|japan|japanese|american|2023|security|consultative|committee|ukraine|defense|g7"
 )
 _QUALIFIER_WORDS: Final = frozenset({"previous", "prior", "last", "earlier", "next", "upcoming", "following"})
+#: Qualifiers that mean the same: "the upcoming meeting" is the one an entry calls "next".
+_QUALIFIER_KIN: Final = {
+    "upcoming": "next", "following": "next", "coming": "next", "future": "next",
+    "prior": "previous", "earlier": "previous", "former": "previous", "last": "previous",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -493,7 +504,9 @@ def _about_the_subject(asked: Asked, doc: Document, lexicon: EntityLexicon) -> b
     if not words:
         return True
     stems = _read(doc).stems
-    return sum(stem(w) in stems for w in words) >= SUBJECT_COVERAGE * len(words)
+    # Read as the entries word it: "upcoming" is "next", a typo its correction.
+    said = (stem(_QUALIFIER_KIN.get(w, asked.read_as.get(w, w))) for w in words)
+    return sum(s in stems for s in said) >= SUBJECT_COVERAGE * len(words)
 
 
 def _entity_words(asked: Asked, lexicon: EntityLexicon) -> set[str]:

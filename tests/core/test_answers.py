@@ -497,3 +497,14 @@ def test_words_that_ask_for_wording_are_not_the_topic(service: AnswerService) ->
     # "word" and "use" say what is asked; "nuclear rhetoric" is what it is about.
     answer = service.answer("What word did the ministers use to describe Russia's nuclear rhetoric?")
     assert answer.entry_id == "nuclear-rhetoric" and "reckless" in answer.answer
+
+
+def test_a_synonym_of_a_qualifier_reads_as_the_entrys_word(service: AnswerService) -> None:
+    # "upcoming" is the entry's "next": the qualifier holds.
+    answer = service.answer("How many defense ministers are expected at the upcoming Contact Group meeting?")
+    assert answer.answered and "50" in answer.answer
+
+
+def test_how_something_was_characterised_turns_on_what_not_on_the_verb(service: AnswerService) -> None:
+    answer = service.answer("How did the joint statement characterize Russia's nuclear rhetoric?")
+    assert answer.entry_id == "nuclear-rhetoric"

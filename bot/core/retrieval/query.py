@@ -38,8 +38,10 @@ SPEECH_STEMS = frozenset(
 #: Words that ask for wording ("What *word* did they *use*?"): what is asked, like a question
 #: word, not what it is about.
 ASKING_FOR_WORDS = frozenset(
-    {"word", "words", "phrase", "phrases", "expression", "term", "wording", "use", "used"}
-)
+    {"word", "words", "phrase", "phrases", "expression", "term", "wording", "use", "used",
+     "characterize", "characterise", "characterized", "characterised", "describe", "described",
+     "label", "labeled", "labelled"}
+)  # fmt: skip
 #: Words that introduce whose words follow ("a quote from Austin", "remarks by Blinken").
 SOURCE_WORDS = frozenset({"from", "by", "of"})
 ARTICLES = frozenset({"the", "a", "an", "us", "japan", "japanese", "american"})

@@ -29,6 +29,10 @@ from bot.core.understanding.chat import FILLERS, clean_chat, expand_abbreviation
         ("<@1234567> where was it held", "where was it held"),
         ("what are they tryna fix, energy or smth", "what are they trying to fix, energy or something"),
         ("replying to @kenji: tldr where is it", "where is it"),
+        (
+            "wat did austin say abut it acc to the article",
+            "what did austin say about it according to the article",
+        ),
     ],
 )
 def test_cleans_chat(message: str, cleaned: str) -> None:
