@@ -89,16 +89,6 @@ def test_strip_accents_shortcut_for_ascii_changes_nothing(text: str) -> None:
 
 
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=14))
-def test_the_compiled_stemmer_stems_as_the_pure_python_one(word: str) -> None:
-    from snowballstemmer.english_stemmer import EnglishStemmer
-
-    from bot.core.text import _STEMMER
-
-    assert type(_STEMMER).__module__ == "Stemmer"  # PyStemmer, a dependency, is what stems
-    assert _STEMMER.stemWord(word) == EnglishStemmer().stemWord(word)
-
-
-@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=14))
 def test_stem_memo_gives_the_stemmers_answer(word: str) -> None:
     from bot.core.text import _IRREGULAR, _STEMMER
 
