@@ -194,6 +194,12 @@ _ROLE_WORDS: Final = frozenset({"foreign", "defense", "defence", "prime", "top"}
 _FOR_A_SIDE: Final = frozenset({"from", "represented", "representing", "represent", "for"})
 
 
+_COUNT_WORDS: Final = {"two": 2, "both": 2, "three": 3, "four": 4}
+_HOW_MANY_PEOPLE: Final = re.compile(
+    r"\b(two|both|three|four)\b(?: \w+)? (?:ministers|officials|people|men|leaders)\b", re.I
+)
+
+
 def asked_side(question: str, lexicon: EntityLexicon) -> str | None:
     """The country whose people a question asks about ("Which *Japanese* ministers ...", "who
     came *from Japan*"), when it names exactly one that way."""
@@ -227,6 +233,10 @@ def of_the_side(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
     people = [lexicon.get(e) for e in doc.entities | doc.mentioned if lexicon.kind(e) == "person"]
     known = [p for p in people if p is not None and p.in_source]
     theirs = sum(p.country == country.name for p in known)
+    # "Which *two* Japanese ministers ...?": an entry naming one of them does not answer.
+    wanted = _HOW_MANY_PEOPLE.search(asked.text)
+    if wanted is not None and known and theirs < _COUNT_WORDS[wanted.group(1).lower()]:
+        return False
     return not known or theirs == len(known) or theirs >= 2
 
 

@@ -16,6 +16,7 @@ from rapidfuzz import fuzz, process
 from bot.core.answerability import (
     Asked,
     Premise,
+    asked_side,
     contradicts,
     identity_claim,
     judge,
@@ -260,7 +261,10 @@ class AnswerService:
             search_text = f"{premise.rest} {PREMISE_QUESTION_WORDS[premise.facet]} {part.context}".strip()
         elif focus.yes_no and choice is None:
             search_text = self._without_descriptions(search_text, scope)
-        query, matches = self.engine.search(search_text, scope, limit=CANDIDATES)
+        # A question about one side's people reads past the other side's entries ("Which two
+        # Japanese ministers ...?" first finds the American delegation and the diplomats).
+        sided = focus.facet in {"person", "role"} and asked_side(part.question, self.lexicon) is not None
+        query, matches = self.engine.search(search_text, scope, limit=2 * CANDIDATES if sided else CANDIDATES)
         claim = identity_claim(part.question, self.lexicon) if focus.yes_no else None
         if claim is not None:
             # "Is Hayashi the defense minister?": two people the article names, said to be one.

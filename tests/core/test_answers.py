@@ -508,3 +508,14 @@ def test_a_synonym_of_a_qualifier_reads_as_the_entrys_word(service: AnswerServic
 def test_how_something_was_characterised_turns_on_what_not_on_the_verb(service: AnswerService) -> None:
     answer = service.answer("How did the joint statement characterize Russia's nuclear rhetoric?")
     assert answer.entry_id == "nuclear-rhetoric"
+
+
+def test_two_of_a_sides_people_need_an_entry_naming_both(service: AnswerService) -> None:
+    answer = service.answer(
+        "I've got the American names down but I completely blanked on the Japanese side. "
+        "Which two Japanese ministers were there?"
+    )
+    assert answer.entry_id == "japan-delegation"
+    assert (
+        service.answer("Which two Japanese ministers took part in the talks?").entry_id == "japan-delegation"
+    )

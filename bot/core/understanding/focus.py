@@ -82,7 +82,8 @@ _FOCUS_PATTERNS: Final[tuple[tuple[Facet, str], ...]] = (
     ),
     (
         "person",
-        r"\bwho\b|\bwhom\b|\bwhose\b|\b(?:what|which) (?:(?!things?\b|the\b)\w+ )?"
+        r"\b(?:what|which) (?:two|three|four|both) (?:\w+ )?(?:ministers|officials|people|leaders)\b"
+        r"|\bwho\b|\bwhom\b|\bwhose\b|\b(?:what|which) (?:(?!things?\b|the\b)\w+ )?"
         r"(?:minister|ministers|official|officials|person|people|reporter|journalist|secretary|leader|leaders|politician|photographer|author|outlet"
         r"|site|newspaper|paper|agency|media|news)\b"
         r"|\bname the\b|\bnames? of (?:the )?(?:\w+ ){0,2}(?:minister|secretary|official|person|people"
