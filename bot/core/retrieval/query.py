@@ -35,8 +35,8 @@ SPEECH_STEMS = frozenset(
         "characteris",
     }
 )
-#: Words that ask for wording ("What *word* did they *use*?"): what is asked, like a question
-#: word, not what it is about.
+#: Words that ask for wording ("What *word* did they *use*?", "How did they *characterize*
+#: it?"): they say how the question asks, not what it is about, so they are not looked up.
 ASKING_FOR_WORDS = frozenset(
     {"word", "words", "phrase", "phrases", "expression", "term", "wording", "use", "used",
      "characterize", "characterise", "characterized", "characterised", "describe", "described",
@@ -119,9 +119,9 @@ class QueryAnalyzer:
         corrections: dict[str, str] = {}
         oov: list[str] = []
         for pos, tok in enumerate(lower):
-            if pos in covered or tok in STOP_WORDS:
+            if pos in covered or tok in STOP_WORDS or tok in ASKING_FOR_WORDS:
                 continue
-            if tok in QUESTION_WORDS or tok in ASKING_FOR_WORDS:
+            if tok in QUESTION_WORDS:
                 # What is asked (a time, a place, a person) matters, but less than the topic.
                 term = stem(tok)
                 terms[term] = max(terms.get(term, 0.0), weights.question_word_scale * idf(term))
