@@ -39,8 +39,7 @@ SPEECH_STEMS = frozenset(
 #: it?"): they say how the question asks, not what it is about, so they are not looked up.
 ASKING_FOR_WORDS = frozenset(
     {"word", "words", "phrase", "phrases", "expression", "term", "wording", "use", "used",
-     "characterize", "characterise", "characterized", "characterised", "describe", "described",
-     "label", "labeled", "labelled"}
+     "characterize", "characterise", "characterized", "characterised", "label", "labeled", "labelled"}
 )  # fmt: skip
 #: Words that introduce whose words follow ("a quote from Austin", "remarks by Blinken").
 SOURCE_WORDS = frozenset({"from", "by", "of"})
