@@ -111,6 +111,8 @@ _SPECIFIC = re.compile(
     # "which specific area/topic" asks for a category, which a general statement can give.
     r"\b(?:exact|specific(?! (?:areas?|sectors?|topics?|issues?|parts?|fields?|aspects?|kinds?|types?)\b)"
     r"|specifically|precise|particular|which \w+ in|what day in"
+    # "What does the program actually involve?" asks for its contents.
+    r"|(?:actually |exactly )?(?:involve|involves|entail|entails|consist of|consists of)\b"
     r"|(?:exactly|precisely) (?:how|when|where|which|who|what (?:date|day|time|number|amount))"
     r"|(?:date|day|time|number|amount)s? (?:exactly|precisely)"
     r"|(?:when|who|how many|how much) (?:exactly|precisely)"

@@ -61,6 +61,8 @@ def test_yes_no_questions() -> None:
 
 def test_what_thing_exactly_is_specific() -> None:
     assert focus_of("What sanctions exactly are the G7 partners planning?").specific
+    assert focus_of("What does the NATO program actually involve?").specific
+    assert not focus_of("What is the NATO program?").specific
 
 
 def test_a_position_in_the_photo_is_no_job() -> None:
