@@ -32,6 +32,7 @@ from bot.core.fallback import ArticleFallback
 from bot.core.limits import MAX_QUESTION_CHARS
 from bot.core.loader import KnowledgeBase
 from bot.core.models import Entity, Entry, Quote, Scope
+from bot.core.offload import run_heavy
 from bot.core.references import facet_of_choice, occasion_before, with_counterpart_named, with_person_named
 from bot.core.retrieval import DEFAULT_WEIGHTS, Match, QueryAnalysis, RetrievalEngine, Weights, asks_for_words
 from bot.core.retrieval.vocabulary import Vocabulary
@@ -124,15 +125,40 @@ class AnswerService:
                 self._decline_docs.append(doc)
                 self._decline_keys.append(normalize_query(phrasing))
         self.fallback = ArticleFallback(kb.sources, kb.texts, self.lexicon, weights)
+        #: Server entries being read on the worker pool, and the turn of the latest change of
+        #: each (see `upsert_entry_soon`).
+        self._index_turn = 0
+        self._latest_turn: dict[tuple[Scope, str], int] = {}
         # Offered when nothing is close: the first phrasing of entries tagged "starter".
         starters = [e for e in kb.entries if "starter" in e.tags] or kb.entries[:3]
         self.starters: list[tuple[str, str]] = [(e.questions[0], e.id) for e in starters]
 
     # ---- keeping the index current ------------------------------------------------------
     def upsert_entry(self, scope: Scope, entry: Entry) -> None:
+        if (scope, entry.id) in self._latest_turn:
+            self._index_turn += 1  # this change is later than one still being prepared
+            self._latest_turn[scope, entry.id] = self._index_turn
         self.engine.index_document(entry_document(entry, scope, self.lexicon))
 
+    async def upsert_entry_soon(self, scope: Scope, entry: Entry) -> None:
+        """`upsert_entry` with the reading of the entry (entity recognition over every phrasing,
+        tens of milliseconds for a maximum-size entry of unknown words) on the worker pool: the
+        event loop only inserts the prepared document. If the entry was changed or removed
+        again meanwhile, the later change wins and this document is dropped."""
+        key = (scope, entry.id)
+        turn = self._index_turn = self._index_turn + 1
+        self._latest_turn[key] = turn
+        document = await run_heavy(entry_document, entry, scope, self.lexicon)
+        if self._latest_turn.get(key) == turn:
+            del self._latest_turn[key]
+            self.engine.index_document(document)
+
     def remove_entry(self, scope: Scope, entry_id: str) -> None:
+        key = (scope, entry_id)
+        if key in self._latest_turn:
+            # An upsert still being prepared must not bring the entry back.
+            self._index_turn += 1
+            self._latest_turn[key] = self._index_turn
         self.engine.remove_document(scope, entry_id)
 
     # ---- answering ----------------------------------------------------------------------

@@ -558,7 +558,7 @@ class CurationService:
                 stored = await self.store.create_entry(scope, entry, actor_id, max_entries=self.max_entries)
             except EntryExists:
                 continue  # another moderator took the id between our check and our write
-            self.service.upsert_entry(scope, stored.entry)
+            await self.service.upsert_entry_soon(scope, stored.entry)
             return stored
         raise EntryExists(entry.id)
 
@@ -575,7 +575,7 @@ class CurationService:
         current = await self.live_entry(scope, entry_id, expected_version)
         entry = self.build_entry(draft, entry_id, previous=current.entry)
         stored = await self.store.update_entry(scope, entry, actor_id, expected_version)
-        self.service.upsert_entry(scope, stored.entry)
+        await self.service.upsert_entry_soon(scope, stored.entry)
         return stored
 
     async def remove(
@@ -604,7 +604,7 @@ class CurationService:
         if stored.deleted:
             self.service.remove_entry(scope, entry_id)
         else:
-            self.service.upsert_entry(scope, stored.entry)
+            await self.service.upsert_entry_soon(scope, stored.entry)
         return stored
 
     # ---- reads ------------------------------------------------------------------------------
@@ -769,7 +769,7 @@ class CurationService:
             scope, entries, actor_id, max_entries=self.max_entries
         )
         for entry in entries:
-            self.service.upsert_entry(scope, entry)
+            await self.service.upsert_entry_soon(scope, entry)
             await asyncio.sleep(0)  # one entry at a time: other servers' answers go in between
         # The new index entries are long-lived, like those built at start-up: out of the
         # collector's full passes (which grow with the index), after a cheap young collection.

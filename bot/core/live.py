@@ -51,6 +51,15 @@ def index_entry(service: AnswerService, kb: KnowledgeBase, stored: StoredEntry) 
     return False
 
 
+async def index_entry_soon(service: AnswerService, kb: KnowledgeBase, stored: StoredEntry) -> bool:
+    """`index_entry`, reading the entry on the worker pool (see `AnswerService.upsert_entry_soon`)."""
+    assert stored.scope is not None
+    if still_verbatim(stored.entry, kb):
+        await service.upsert_entry_soon(stored.scope, stored.entry)
+        return True
+    return index_entry(service, kb, stored)
+
+
 class LiveUpdates:
     """Follows the store's per-server change counters and re-indexes the servers that moved."""
 
@@ -135,12 +144,10 @@ class LiveUpdates:
         for stored in entries:
             now[stored.id] = stored.version
             if before.get(stored.id) != stored.version:
-                index_entry(self.service, self.kb, stored)
+                # Read on the worker pool, one entry at a time: a server that imported hundreds
+                # of entries elsewhere does not hold every other server's answers here.
+                await index_entry_soon(self.service, self.kb, stored)
                 touched += 1
-                # One entry per turn of the event loop (milliseconds each, tens for an entry of
-                # the maximum size): a server that imported hundreds of entries elsewhere does
-                # not hold every other server's answers here for all of them at once.
-                await asyncio.sleep(0)
         for entry_id in before.keys() - now.keys():
             self.service.remove_entry(scope, entry_id)
             touched += 1
