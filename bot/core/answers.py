@@ -148,10 +148,16 @@ class AnswerService:
         key = (scope, entry.id)
         turn = self._index_turn = self._index_turn + 1
         self._latest_turn[key] = turn
-        document = await run_heavy(entry_document, entry, scope, self.lexicon)
+        document, fields = await run_heavy(self._read_entry, scope, entry)
         if self._latest_turn.get(key) == turn:
             del self._latest_turn[key]
-            self.engine.index_document(document)
+            self.engine.index_document(document, fields)
+
+    def _read_entry(
+        self, scope: Scope, entry: Entry
+    ) -> tuple[Document, tuple[dict[str, float], dict[str, None]]]:
+        document = entry_document(entry, scope, self.lexicon)
+        return document, self.engine.fields_of(document)
 
     def remove_entry(self, scope: Scope, entry_id: str) -> None:
         key = (scope, entry_id)

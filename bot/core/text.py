@@ -10,8 +10,10 @@ Two different normal forms exist on purpose:
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 import snowballstemmer
 
@@ -183,7 +185,18 @@ def split_paragraphs(text: str) -> list[str]:
     return [b.strip() for b in blocks if b.strip()]
 
 
-_STEMMER = snowballstemmer.stemmer("english")
+# A Snowball stemmer keeps its working state on the object: one per thread, since entries are
+# read on the worker pool while the event loop answers.
+_STEMMERS = threading.local()
+
+
+def _stemmer() -> Any:
+    found = getattr(_STEMMERS, "english", None)
+    if found is None:
+        found = _STEMMERS.english = snowballstemmer.stemmer("english")
+    return found
+
+
 # Irregular forms the stemmer cannot join to their base word.
 _IRREGULAR: dict[str, str] = {
     "said": "say",
@@ -218,7 +231,7 @@ def stem(token: str) -> str:
     """
     found = _STEMS.get(token)
     if found is None:
-        found = _IRREGULAR.get(token) or str(_STEMMER.stemWord(token)) if token.isalpha() else token
+        found = _IRREGULAR.get(token) or str(_stemmer().stemWord(token)) if token.isalpha() else token
         if len(_STEMS) >= STEMS_MEMO:
             _STEMS.clear()
         _STEMS[token] = found

@@ -90,9 +90,11 @@ def test_strip_accents_shortcut_for_ascii_changes_nothing(text: str) -> None:
 
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=14))
 def test_stem_memo_gives_the_stemmers_answer(word: str) -> None:
-    from bot.core.text import _IRREGULAR, _STEMMER
+    import snowballstemmer
 
-    want = _IRREGULAR.get(word) or str(_STEMMER.stemWord(word))
+    from bot.core.text import _IRREGULAR
+
+    want = _IRREGULAR.get(word) or str(snowballstemmer.stemmer("english").stemWord(word))
     assert stem(word) == want
     assert stem(word) == want  # from the memo
 
@@ -138,3 +140,26 @@ def test_cased_tokens_shortcuts_give_what_the_regex_passes_give(text: str) -> No
 
     assert cased_tokens.__wrapped__(text) == cased_tokens_by_regex(text)
     assert fold_typography(text) == _INVISIBLE.sub("", text).translate(_QUOTE_FOLD)
+
+
+def test_stemming_on_several_threads_at_once_gives_each_word_its_stem() -> None:
+    """Entries are read on the worker pool while the event loop answers: a stemmer shared
+    between threads would mix up words mid-stem (and the memo would keep the wrong stem)."""
+    import concurrent.futures
+
+    import snowballstemmer
+
+    from bot.core import text
+
+    stems = ("condemn", "attend", "support", "meet", "cooperat")
+    words = [f"{w}{suffix}" for w in stems for suffix in ("ed", "ing", "s", "ion", "ions")]
+    reference = snowballstemmer.stemmer("english")
+    want = {w: text._IRREGULAR.get(w) or str(reference.stemWord(w)) for w in words}
+
+    def stem_all(batch: list[str]) -> dict[str, str]:
+        text._STEMS.clear()
+        return {w: text.stem(w) for w in batch for _ in range(20)}
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        for result in pool.map(stem_all, [words] * 16):
+            assert result == want

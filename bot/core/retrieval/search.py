@@ -98,9 +98,17 @@ class RetrievalEngine:
         self._seq = 0
 
     # ---- building -----------------------------------------------------------------------
-    def index_document(self, doc: Document) -> None:
-        """Add `doc` to its scope's index, or replace the document of that scope with its key."""
-        terms, words = document_fields(doc, self.weights)
+    def fields_of(self, doc: Document) -> tuple[dict[str, float], dict[str, None]]:
+        """What `index_document` reads of `doc` (its terms and words): the costly part, which
+        needs no index and so may run on another thread."""
+        return document_fields(doc, self.weights)
+
+    def index_document(
+        self, doc: Document, fields: tuple[dict[str, float], dict[str, None]] | None = None
+    ) -> None:
+        """Add `doc` to its scope's index, or replace the document of that scope with its key
+        (`fields`, when given, are `fields_of(doc)`, read beforehand)."""
+        terms, words = fields if fields is not None else document_fields(doc, self.weights)
         self._seq += 1
         item = Indexed.build(doc, self.lexicon, self._seq)
         if doc.kind == "decline":
