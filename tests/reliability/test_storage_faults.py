@@ -362,14 +362,20 @@ def full_disk(request: pytest.FixtureRequest) -> bool:
     return request.param == "rlimit"
 
 
+def _ran_cleanly(scenario: str, tmp_path: Path, rlimit: bool) -> subprocess.CompletedProcess[str]:
+    """A full-disk scenario's run, which must end normally and without a traceback."""
+    result = run_scenario(scenario, tmp_path, rlimit=rlimit)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result
+
+
 def test_a_full_disk_at_start_up_answers_from_the_cli(
     tmp_path: Path, reliability_metrics: ReliabilityMetrics, full_disk: bool
 ) -> None:
     with reliability_metrics.fault("disk full at start-up", "storage"):
-        result = run_scenario("startup", tmp_path, rlimit=full_disk)
-        assert result.returncode == 0, result.stderr
+        result = _ran_cleanly("startup", tmp_path, full_disk)
         assert "Blinken" in result.stdout
-        assert "Traceback" not in result.stderr
         [warning] = [line for line in result.stderr.splitlines() if "WARNING" in line]
         assert "curated knowledge files only" in warning and str(tmp_path / "bot.sqlite3") in warning
         if full_disk:  # EFBIG: SQLite says "disk I/O error"
@@ -382,9 +388,7 @@ def test_a_disk_filling_up_while_running_loses_no_answer_and_nothing_acknowledge
     tmp_path: Path, reliability_metrics: ReliabilityMetrics, full_disk: bool
 ) -> None:
     with reliability_metrics.fault("disk full while running", "storage"):
-        result = run_scenario("running", tmp_path, rlimit=full_disk)
-        assert result.returncode == 0, result.stderr
-        assert "Traceback" not in result.stderr
+        result = _ran_cleanly("running", tmp_path, full_disk)
         seen = json.loads(result.stdout.strip().splitlines()[-1])
         if not full_disk:
             assert seen["free_after"] == 0 and seen["filled"] > 0, seen
