@@ -135,9 +135,7 @@ class AnswerService:
 
     # ---- keeping the index current ------------------------------------------------------
     def upsert_entry(self, scope: Scope, entry: Entry) -> None:
-        if (scope, entry.id) in self._latest_turn:
-            self._index_turn += 1  # this change is later than one still being prepared
-            self._latest_turn[scope, entry.id] = self._index_turn
+        self._supersede(scope, entry.id)
         self.engine.index_document(entry_document(entry, scope, self.lexicon))
 
     async def upsert_entry_soon(self, scope: Scope, entry: Entry) -> None:
@@ -149,8 +147,10 @@ class AnswerService:
         turn = self._index_turn = self._index_turn + 1
         self._latest_turn[key] = turn
         document, fields = await run_heavy(self._read_entry, scope, entry)
-        if self._latest_turn.get(key) == turn:
+        latest = self._latest_turn.get(key)
+        if latest in (turn, _SUPERSEDED):
             del self._latest_turn[key]
+        if latest == turn:
             self.engine.index_document(document, fields)
 
     def _read_entry(
@@ -160,12 +160,14 @@ class AnswerService:
         return document, self.engine.fields_of(document)
 
     def remove_entry(self, scope: Scope, entry_id: str) -> None:
-        key = (scope, entry_id)
-        if key in self._latest_turn:
-            # An upsert still being prepared must not bring the entry back.
-            self._index_turn += 1
-            self._latest_turn[key] = self._index_turn
+        self._supersede(scope, entry_id)
         self.engine.remove_document(scope, entry_id)
+
+    def _supersede(self, scope: Scope, entry_id: str) -> None:
+        """A change made now is later than any reading still in progress: those are dropped
+        (an upsert being prepared must not undo this edit or bring back a removed entry)."""
+        if (scope, entry_id) in self._latest_turn:
+            self._latest_turn[scope, entry_id] = _SUPERSEDED
 
     # ---- answering ----------------------------------------------------------------------
     def answer(self, question: str, scope: Scope = None) -> Answer:
@@ -667,6 +669,8 @@ _NAME_FORM = re.compile(
     re.IGNORECASE,
 )
 
+#: The turn of an entry whose readings in progress were all overtaken by a change made at once.
+_SUPERSEDED = -1
 #: "the name of Japan's defense minister": a name asked for by what the person is.
 _NAME_OF = re.compile(r"\bnames? of\s+(.+)", re.IGNORECASE)
 
