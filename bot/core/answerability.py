@@ -279,14 +279,14 @@ def _names_more_than_excluded(asked: Asked, doc: Document, lexicon: EntityLexico
 
 
 #: The event the article reports: every entry is about it, named or not.
-_THE_MEETING: Final = "two-plus-two"
+MEETING_ENTITY: Final = "two-plus-two"
 
 
 def _other_occasion(asked: Asked, doc: Document, lexicon: EntityLexicon) -> str | None:
     """The name of an occasion (an event other than the meeting itself) the question asks about,
     when `doc` speaks of none of those it names."""
     occasions = sorted(
-        e for e in asked.named - asked.unknown if e != _THE_MEETING and lexicon.kind(e) == "event"
+        e for e in asked.named - asked.unknown if e != MEETING_ENTITY and lexicon.kind(e) == "event"
     )
     if not occasions or any(e in doc.entities | doc.mentioned for e in occasions):
         return None

@@ -13,15 +13,13 @@ import re
 from dataclasses import replace
 from typing import Final
 
-from bot.core.answerability import LOCATION_KINDS
+from bot.core.answerability import LOCATION_KINDS, MEETING_ENTITY
 from bot.core.entities import EntityLexicon
 from bot.core.text import cased_tokens
 from bot.core.understanding import Part
 from bot.core.understanding.focus import CALENDAR_WORDS, Choice, Facet
 from bot.core.understanding.question import personal_pronouns
 
-#: The meeting the article reports: a question that names nothing else is about it already.
-MEETING_ENTITY: Final = "two-plus-two"
 #: A person's pronoun, to be replaced by the person's name.
 _PERSON_PRONOUN: Final = re.compile(r"\b(?:he|she|him|his|her|hers)\b", re.IGNORECASE)
 #: A day, a month or a year, as one alternative of a choice ("on Wednesday or Thursday").

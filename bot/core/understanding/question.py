@@ -379,7 +379,9 @@ _OR_ELSE: Final = re.compile(
     r"\s+else\s*[?!.]*$",
     re.IGNORECASE,
 )
-_OPEN_QUESTION: Final = {"something": "what", "someone": "who", "somebody": "who", "somewhere": "where"}
+_OPEN_QUESTION: Final = {
+    "something": "what", "someone": "who", "somebody": "who", "somewhere": "where", "sometime": "when",
+}  # fmt: skip
 
 
 def _whether_asked(asked: str) -> str:
@@ -394,7 +396,7 @@ def _open_guess(asked: str) -> str:
     found = _OR_ELSE.match(asked)
     if found is None:
         return asked
-    word = _OPEN_QUESTION.get(found.group("open").lower(), "when")
+    word = _OPEN_QUESTION[found.group("open").lower()]
     return f"{word} was that?"
 
 
@@ -415,6 +417,12 @@ _TRAILING_REASON: Final = re.compile(
     r"[^?]*(?=[?.!]*$)",
     re.IGNORECASE,
 )
+
+
+def _passed_on_before(said: list[str], at: int) -> str | None:
+    """The latest question passed on in the sentences before sentence `at` ("My teacher wants
+    to know who attended."), if any."""
+    return next(filter(None, (passed_on(earlier) for earlier in reversed(said[:at]))), None)
 
 
 def _after(part: Part, before: str) -> Part:
@@ -444,9 +452,7 @@ def find_questions(text: str) -> list[Part]:
                 found.append(_after(Part(sentence), before))
             context, confirming = "", False
             continue
-        if _GUESS_CHECKED.match(sentence) and (
-            relayed := next(filter(None, (passed_on(earlier) for earlier in reversed(said[:at]))), None)
-        ):
+        if _GUESS_CHECKED.match(sentence) and (relayed := _passed_on_before(said, at)):
             # "She asked me which country presides. I guessed the US - was I wrong?": the
             # question she asked is the one to answer.
             found.append(_after(Part(relayed), before))
@@ -473,11 +479,7 @@ def find_questions(text: str) -> list[Part]:
             ) or _WHICH_IS_IT.match(asked) is not None
             # The question passed on may be a sentence or two back ("One question asks where
             # they met. She's stuck. Any idea?").
-            relayed = (
-                next(filter(None, (passed_on(earlier) for earlier in reversed(said[:at]))), None)
-                if request
-                else None
-            )
+            relayed = _passed_on_before(said, at) if request else None
             if relayed is not None:
                 # "He wants to know where the talks were. Can you tell me?" asks where they were.
                 found.append(_after(Part(relayed), before))
