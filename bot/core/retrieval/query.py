@@ -20,21 +20,9 @@ from bot.core.text import QUESTION_WORDS, STOP_WORDS, cased_tokens, stem
 UNKNOWN_PREFIX = "?"
 #: Words that ask for what someone said, as stems.
 SPEECH_STEMS = frozenset(
-    {
-        "say",
-        "tell",
-        "quot",
-        "remark",
-        "comment",
-        "speak",
-        "claim",
-        "word",
-        "statement",
-        "describ",
-        "character",
-        "characteris",
-    }
-)
+    {"say", "tell", "quot", "remark", "comment", "speak", "claim", "word", "statement", "describ",
+     "character", "characteris"}
+)  # fmt: skip
 #: Words that ask for wording ("What *word* did they *use*?", "How did they *characterize*
 #: it?"): they say how the question asks, not what it is about, so they are not looked up.
 ASKING_FOR_WORDS = frozenset(
@@ -88,7 +76,7 @@ class QueryAnalyzer:
         self.synonyms = synonyms
         # Any form of a listed word means the same: "convened" as "convene", "fixing" as "fix".
         self._stemmed_synonyms = {stem(word): meaning for word, meaning in synonyms.items()}
-        # A misspelt synonym ("agensy") is corrected to it, then read as what it means.
+        # A misspelt synonym ("worrid") is corrected to it, then read as what it means.
         self._synonym_words = Vocabulary(weights)
         self._synonym_words.add(synonyms)
         self._weights = weights
