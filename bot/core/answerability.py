@@ -501,7 +501,9 @@ _ASKING_WORDS: Final = frozenset(
      "take", "happen", "exact", "exactly", "specific", "held", "hold", "venue", "age", "amount",
      # coming and going: "how many are showing up" counts who attend, whatever the verb
      "show", "showing", "come", "coming", "came", "go", "going", "went", "turn", "turning", "get",
-     "getting", "expected", "expect", "up", "there", "now", "gather", "gathering"}
+     "getting", "expected", "expect", "up", "there", "now", "gather", "gathering",
+     # who says it and for how long, not what: "according to Austin", "keep backing"
+     "according", "keep", "keeps", "kept", "still"}
 )  # fmt: skip
 
 

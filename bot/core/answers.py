@@ -312,7 +312,7 @@ class AnswerService:
             focus=focus,
             named=named_in.entities | frozenset(named_in.unknown_entities),
             unknown=self._unknown_asked(part, focus, named_in),
-            read_as=named_in.corrections,
+            read_as=self._read_as(part.question, named_in),
             background=part.context,
             premise=premise,
             # Words the article never uses decide a yes/no question ("Did they send troops?") or a
@@ -426,6 +426,13 @@ class AnswerService:
             # not a claim about when.
             return None
         return premise
+
+    def _read_as(self, question: str, query: QueryAnalysis) -> dict[str, str]:
+        """How the question's words read in the entries' terms: the curated synonym of any word
+        ("backing" is "support" even where an entry says "back"), then typo corrections."""
+        synonyms = self.kb.synonyms
+        found = {w: synonyms[w] for w in normalize_query(question).split() if w in synonyms}
+        return {**found, **query.corrections}
 
     def _unknown_asked(self, part: Part, focus: Focus, named: QueryAnalysis) -> frozenset[str]:
         """The entities the article never mentions that the question asks about. The background
