@@ -17,6 +17,7 @@ from typing import Final, NamedTuple
 from bot.core.documents import Document
 from bot.core.entities import EntityLexicon
 from bot.core.limits import ANSWERABILITY_DOCS_MEMO
+from bot.core.models import Entity
 from bot.core.text import STOP_WORDS, cased_tokens, normalize_query, stem
 from bot.core.understanding.focus import CALENDAR_WORDS, MISSING, Facet, Focus
 
@@ -78,6 +79,8 @@ class Asked:
     read_as: Mapping[str, str] = field(default_factory=dict)
     #: What the message said just before the question ("Besides the nuclear rhetoric, ...").
     background: str = ""
+    #: The country whose people the question asks about, read once (see `asked_side`).
+    side: str | None = None
 
 
 class _Read(NamedTuple):
@@ -224,14 +227,10 @@ def of_the_side(asked: Asked, doc: Document, lexicon: EntityLexicon) -> bool:
     """Whether `doc` speaks of the people of the country the question asks about: only of them,
     or of both sides with at least two of theirs ("Which Japanese ministers took part?" is
     answered by the Japanese delegation or all four attendees, not by the two diplomats)."""
-    if asked.focus.facet not in _PEOPLE_FACETS:
+    country = lexicon.get(asked.side) if asked.side is not None else None
+    if asked.focus.facet not in _PEOPLE_FACETS or country is None:
         return True
-    side = asked_side(asked.text, lexicon)
-    country = lexicon.get(side) if side is not None else None
-    if country is None:
-        return True
-    people = [lexicon.get(e) for e in doc.entities | doc.mentioned if lexicon.kind(e) == "person"]
-    known = [p for p in people if p is not None and p.in_source]
+    known = _people_named(doc, lexicon)
     theirs = sum(p.country == country.name for p in known)
     # "Which *two* Japanese ministers ...?": an entry naming one of them does not answer.
     wanted = _HOW_MANY_PEOPLE.search(asked.text)
@@ -266,16 +265,17 @@ def _names_more_than_excluded(asked: Asked, doc: Document, lexicon: EntityLexico
         return _OTHER_OF_A_KIND.search(asked.text) is None
     if not any(lexicon.kind(m.entity_id) == "person" for m in lexicon.recognize(excluded.group(1))):
         return False  # "besides the four ministers": everyone the entry names is excluded
-    side = asked_side(asked.text, lexicon)
-    country = lexicon.get(side) if side is not None else None
-    others = [
-        lexicon.get(e)
-        for e in doc.entities | doc.mentioned
-        if e not in asked.named and lexicon.kind(e) == "person"
-    ]
-    return any(
-        p is not None and p.in_source and (country is None or p.country == country.name) for p in others
-    )
+    country = lexicon.get(asked.side) if asked.side is not None else None
+    others = _people_named(doc, lexicon, besides=asked.named)
+    return any(country is None or p.country == country.name for p in others)
+
+
+def _people_named(
+    doc: Document, lexicon: EntityLexicon, besides: frozenset[str] = frozenset()
+) -> list[Entity]:
+    """The people of the article that `doc` is about or mentions, but those in `besides`."""
+    people = (lexicon.get(e) for e in doc.entities | doc.mentioned if e not in besides)
+    return [p for p in people if p is not None and p.kind == "person" and p.in_source]
 
 
 #: The event the article reports: every entry is about it, named or not.

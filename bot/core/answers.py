@@ -297,7 +297,8 @@ class AnswerService:
             search_text = self._without_descriptions(search_text, scope)
         # A question about one side's people reads past the other side's entries ("Which two
         # Japanese ministers ...?" first finds the American delegation and the diplomats).
-        sided = focus.facet in {"person", "role"} and asked_side(part.question, self.lexicon) is not None
+        side = asked_side(part.question, self.lexicon)
+        sided = focus.facet in {"person", "role"} and side is not None
         query, matches = self.engine.search(search_text, scope, limit=2 * CANDIDATES if sided else CANDIDATES)
         claim = identity_claim(part.question, self.lexicon) if focus.yes_no else None
         if claim is not None:
@@ -314,6 +315,7 @@ class AnswerService:
             unknown=self._unknown_asked(part, focus, named_in),
             read_as=self._read_as(part.question, named_in),
             background=part.context,
+            side=side,
             premise=premise,
             # Words the article never uses decide a yes/no question ("Did they send troops?") or a
             # count ("How many tanks?"); elsewhere they are usually just another way to say it.
@@ -449,6 +451,8 @@ class AnswerService:
         """ "Did Hayashi call the talks tense and difficult?" asks how he described them: the
         asker's own describing words, which neither the entries nor the article use, are what the
         answer confirms or not, so they are looked up as "how described", not matched."""
+        if not any(describes(w) for w in normalize_query(text).split()):
+            return text  # nothing describes: no second reading of the question
         article = self._article_vocabulary
         described = {
             w

@@ -46,8 +46,7 @@ def index_entry(service: AnswerService, kb: KnowledgeBase, stored: StoredEntry) 
     if still_verbatim(stored.entry, kb):
         service.upsert_entry(stored.scope, stored.entry)
         return True
-    service.remove_entry(stored.scope, stored.id)
-    log.warning("server %s entry %r no longer quotes its source verbatim", stored.scope, stored.id)
+    _unindex(service, stored)
     return False
 
 
@@ -57,7 +56,13 @@ async def index_entry_soon(service: AnswerService, kb: KnowledgeBase, stored: St
     if still_verbatim(stored.entry, kb):
         await service.upsert_entry_soon(stored.scope, stored.entry)
         return True
-    return index_entry(service, kb, stored)
+    _unindex(service, stored)
+    return False
+
+
+def _unindex(service: AnswerService, stored: StoredEntry) -> None:
+    service.remove_entry(stored.scope, stored.id)
+    log.warning("server %s entry %r no longer quotes its source verbatim", stored.scope, stored.id)
 
 
 class LiveUpdates:
